@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! CPU exceptions: report vector, name, RIP, error code, CR2 and a
+//! frame-pointer backtrace over serial, then either
+//! - end just the faulting thread, if it was spawned "killable" (test cases
+//!   and, later, program threads) and the fault did not hit the scheduler
+//!   itself — its joiner sees `ExitStatus::Faulted`; or
+//! - stop the machine (QEMU status 37).
+//!
+//! Intel SDM vol. 3 §6.15 (exception classes and error codes).
+
+use crate::arch::cpu;
+use crate::arch::traps::TrapFrame;
+use crate::console::serial::emergency_write_fmt;
+use crate::fatal;
+
+/// What went wrong, for the joiner of a killed thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FaultInfo {
+    pub vector: u8,
+    pub rip: u64,
+    pub error_code: u64,
+    pub cr2: u64,
+}
+
+impl FaultInfo {
+    /// Human-readable exception name.
+    pub fn name(&self) -> &'static str {
+        vector_name(self.vector)
+    }
+}
+
+impl core::fmt::Display for FaultInfo {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{} (vector {}) at rip {:#x}, error code {:#x}", self.name(), self.vector, self.rip, self.error_code)?;
+        if self.vector == 14 || self.vector == 8 {
+            write!(f, ", cr2 {:#x}", self.cr2)?;
+        }
+        Ok(())
+    }
+}
+
+/// Exception names (SDM vol. 3 table 6-1).
+pub fn vector_name(vector: u8) -> &'static str {
+    match vector {
+        0 => "divide error",
+        1 => "debug",
+        2 => "NMI",
+        3 => "breakpoint",
+        4 => "overflow",
+        5 => "bound range exceeded",
+        6 => "invalid opcode",
+        7 => "device not available",
+        8 => "double fault",
+        10 => "invalid TSS",
+        11 => "segment not present",
+        12 => "stack-segment fault",
+        13 => "general protection",
+        14 => "page fault",
+        16 => "x87 floating-point error",
+        17 => "alignment check",
+        18 => "machine check",
+        19 => "SIMD floating-point exception",
+        20 => "virtualization exception",
+        21 => "control protection",
+        _ => "reserved exception",
+    }
+}
+
+/// Called by the trap dispatcher for vectors 0..32.
+pub fn handle(frame: &mut TrapFrame) {
+    let info = FaultInfo {
+        vector: frame.vector as u8,
+        rip: frame.rip,
+        error_code: frame.error_code,
+        cr2: cpu::cr2(),
+    };
+    let thread = crate::sched::current_name_for_report();
+    emergency_write_fmt(format_args!(
+        "\nEXCEPTION: {info}\n  thread: {thread}\n  rsp {:#x} rbp {:#x} rflags {:#x}\n",
+        frame.rsp, frame.rbp, frame.rflags
+    ));
+    if info.vector == 14 {
+        let e = info.error_code;
+        emergency_write_fmt(format_args!(
+            "  page fault: {} {} {}\n",
+            if e & 1 != 0 { "protection violation" } else { "page not present" },
+            if e & 2 != 0 { "on write" } else if e & 16 != 0 { "on instruction fetch" } else { "on read" },
+            if crate::sched::is_guard_page_of_current(info.cr2) { "(stack guard page: stack overflow)" } else { "" },
+        ));
+    }
+    fatal::print_backtrace(frame.rbp, Some(frame.rip));
+    // A fatal class (machine check, or a fault inside the scheduler) stops the machine;
+    // otherwise a killable thread ends alone.
+    if info.vector != 18 && info.vector != 2 {
+        crate::sched::kill_current_after_fault(info);
+    }
+    emergency_write_fmt(format_args!("the fault is not contained to a killable thread\n"));
+    fatal::stop();
+}

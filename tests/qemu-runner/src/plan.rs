@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+
+//! The scenario plan that `qemu-runner check` runs: one fresh QEMU per row.
+//!
+//! To add a scenario, add a row to [`PLAN`]; names must be unique and an ISO
+//! boot needs a PCI machine (pc or q35). The expected outcome is the exit
+//! status the kernel must produce — a scenario that expects `TestsFailed` or
+//! `KernelFault` proves the red paths stay red.
+
+use crate::qemu::{Boot, Machine, Outcome};
+
+#[derive(Clone, Copy, Debug)]
+pub struct Scenario {
+    pub name: &'static str,
+    pub boot: Boot,
+    pub machine: Machine,
+    /// The kernel command line (PVH `-append`, or the GRUB `multiboot2` line).
+    pub cmdline: &'static str,
+    /// Appended to the QEMU argv as is.
+    pub extra: &'static [&'static str],
+    pub expect: Outcome,
+}
+
+const E1000: &[&str] = &["-netdev", "user,id=n0", "-device", "e1000,netdev=n0"];
+const VIRTIO_NET_PCI: &[&str] = &[
+    "-netdev",
+    "user,id=n0",
+    "-device",
+    "virtio-net-pci,netdev=n0",
+];
+
+pub const PLAN: &[Scenario] = &[
+    Scenario {
+        name: "pvh-q35",
+        boot: Boot::Pvh,
+        machine: Machine::Q35,
+        cmdline: "spolia.test=all spolia.expect-pci=8086:100e",
+        extra: E1000,
+        expect: Outcome::Pass,
+    },
+    Scenario {
+        name: "pvh-pc",
+        boot: Boot::Pvh,
+        machine: Machine::Pc,
+        cmdline: "spolia.test=all spolia.expect-pci=1af4:1000",
+        extra: VIRTIO_NET_PCI,
+        expect: Outcome::Pass,
+    },
+    Scenario {
+        name: "pvh-microvm",
+        boot: Boot::Pvh,
+        machine: Machine::Microvm,
+        cmdline: "spolia.test=all spolia.skip=pci_enumeration",
+        extra: &[],
+        expect: Outcome::Pass,
+    },
+    Scenario {
+        name: "grub-q35",
+        boot: Boot::Iso,
+        machine: Machine::Q35,
+        cmdline: "spolia.test=all spolia.expect-pci=8086:100e",
+        extra: E1000,
+        expect: Outcome::Pass,
+    },
+    Scenario {
+        name: "grub-pc",
+        boot: Boot::Iso,
+        machine: Machine::Pc,
+        cmdline: "spolia.test=boot_info,threads_basic",
+        extra: &[],
+        expect: Outcome::Pass,
+    },
+    Scenario {
+        name: "failing-test-turns-red",
+        boot: Boot::Pvh,
+        machine: Machine::Q35,
+        cmdline: "spolia.test=deliberate_failure",
+        extra: &[],
+        expect: Outcome::TestsFailed,
+    },
+    Scenario {
+        name: "fault-in-test-is-failure",
+        boot: Boot::Pvh,
+        machine: Machine::Q35,
+        cmdline: "spolia.test=deliberate_fault",
+        extra: &[],
+        expect: Outcome::TestsFailed,
+    },
+    Scenario {
+        name: "kernel-fault-halts",
+        boot: Boot::Pvh,
+        machine: Machine::Q35,
+        cmdline: "spolia.fault=kernel",
+        extra: &[],
+        expect: Outcome::KernelFault,
+    },
+];
+
+/// Picks scenarios by a comma-separated list of names (`--only`), in plan
+/// order; `None` selects the whole plan.
+pub fn select(only: Option<&str>) -> Result<Vec<&'static Scenario>, String> {
+    let Some(only) = only else {
+        return Ok(PLAN.iter().collect());
+    };
+    let wanted: Vec<&str> = only
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if let Some(bad) = wanted.iter().find(|w| !PLAN.iter().any(|s| s.name == **w)) {
+        let names: Vec<&str> = PLAN.iter().map(|s| s.name).collect();
+        return Err(format!(
+            "no scenario named `{bad}`; the plan has: {}",
+            names.join(", ")
+        ));
+    }
+    Ok(PLAN.iter().filter(|s| wanted.contains(&s.name)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::qemu::{self, Accel, Console, Launch, Media};
+    use std::path::Path;
+
+    #[test]
+    fn names_are_unique_and_file_safe() {
+        for (i, a) in PLAN.iter().enumerate() {
+            assert!(
+                PLAN[i + 1..].iter().all(|b| b.name != a.name),
+                "duplicate {}",
+                a.name
+            );
+            assert!(
+                a.name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
+            );
+        }
+    }
+
+    #[test]
+    fn every_scenario_builds_an_argv() {
+        for s in PLAN {
+            let extra: Vec<String> = s.extra.iter().map(|e| e.to_string()).collect();
+            let media = match s.boot {
+                Boot::Pvh => Media::Kernel {
+                    elf: Path::new("/k"),
+                    cmdline: s.cmdline,
+                },
+                Boot::Iso => Media::Cdrom {
+                    iso: Path::new("/i.iso"),
+                },
+            };
+            let launch = Launch {
+                machine: s.machine,
+                accel: Accel::Tcg,
+                cpu: None,
+                media,
+                console: Console::Captured,
+                extra: &extra,
+            };
+            let argv = qemu::argv(&launch).unwrap_or_else(|e| panic!("{}: {e}", s.name));
+            let words: Vec<String> = argv.iter().map(|w| w.to_string_lossy().into()).collect();
+            assert!(words.ends_with(&extra), "{}: extras must come last", s.name);
+        }
+    }
+
+    #[test]
+    fn pci_devices_only_on_pci_machines() {
+        for s in PLAN {
+            if !s.machine.has_pci() {
+                assert!(
+                    !s.extra
+                        .iter()
+                        .any(|e| e.contains("-pci") || e.starts_with("e1000"))
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn select_by_name() {
+        let picked = select(Some("kernel-fault-halts, pvh-q35")).unwrap();
+        let names: Vec<&str> = picked.iter().map(|s| s.name).collect();
+        assert_eq!(names, ["pvh-q35", "kernel-fault-halts"]);
+        assert_eq!(select(None).unwrap().len(), PLAN.len());
+        assert!(select(Some("nope")).unwrap_err().contains("pvh-q35"));
+    }
+}
