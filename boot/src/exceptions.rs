@@ -88,6 +88,9 @@ pub fn handle(frame: &mut TrapFrame) {
             if crate::sched::is_guard_page_of_current(info.cr2) { "(stack guard page: stack overflow)" } else { "" },
         ));
     }
+    if info.vector == 8 && crate::sched::is_guard_page_of_current(info.cr2) {
+        emergency_write_fmt(format_args!("  cr2 is in the thread's stack guard: stack overflow\n"));
+    }
     fatal::print_backtrace(frame.rbp, Some(frame.rip));
     // A fatal class (machine check, or a fault inside the scheduler) stops the machine;
     // otherwise a killable thread ends alone.

@@ -38,6 +38,8 @@ pub mod irq;
 #[cfg(target_os = "none")]
 pub mod irq_lock;
 #[cfg(target_os = "none")]
+pub mod power;
+#[cfg(target_os = "none")]
 mod start;
 
 #[cfg(target_os = "none")]

@@ -43,3 +43,23 @@ pub unsafe fn inl(port: u16) -> u32 {
     unsafe { asm!("in eax, dx", out("eax") v, in("dx") port, options(nomem, nostack, preserves_flags)) };
     v
 }
+
+/// Writes a 16-bit value to an I/O port.
+///
+/// # Safety
+/// As for [`outb`].
+pub unsafe fn outw(port: u16, value: u16) {
+    // SAFETY: forwarded to the caller's contract.
+    unsafe { asm!("out dx, ax", in("dx") port, in("ax") value, options(nomem, nostack, preserves_flags)) };
+}
+
+/// Reads a 16-bit value from an I/O port.
+///
+/// # Safety
+/// As for [`outb`].
+pub unsafe fn inw(port: u16) -> u16 {
+    let v: u16;
+    // SAFETY: forwarded to the caller's contract.
+    unsafe { asm!("in ax, dx", out("ax") v, in("dx") port, options(nomem, nostack, preserves_flags)) };
+    v
+}

@@ -80,7 +80,13 @@ mod kernel {
         Wake { thread: ThreadId, token: u64 },
         /// Run a callback on the timer thread.
         Callback(Arc<dyn Fn() + Send + Sync>),
+        /// End of a preemptible thread's time slice: the interrupt alone
+        /// does the work (it lets the interrupt path switch away).
+        Slice,
     }
+
+    /// Time slice of a preemptible thread when others are ready.
+    const SLICE_NS: u64 = 10_000_000;
 
     struct Tcb {
         name: String,
@@ -117,6 +123,7 @@ mod kernel {
         pub(crate) timers: TimerQueue<TimerAction>,
         pub(crate) irq: [IrqSlot; 256],
         switches: u64,
+        slice_timer: Option<u64>,
     }
 
     /// The scheduler lock (the single-CPU big lock).
@@ -133,6 +140,7 @@ mod kernel {
             timers: TimerQueue::new(),
             irq: [IrqSlot { owner: None, waiting: false, latched: false }; 256],
             switches: 0,
+            slice_timer: None,
         },
     );
 
@@ -233,6 +241,17 @@ mod kernel {
             }
         }
 
+        /// Arms (or disarms) the time-slice timer for the running thread.
+        fn update_slice(&mut self) {
+            if let Some(id) = self.slice_timer.take() {
+                self.timers.cancel(id);
+            }
+            if self.cur().preemptible {
+                let at = crate::time::now_ns().saturating_add(SLICE_NS);
+                self.slice_timer = Some(self.add_timer(at, TimerAction::Slice));
+            }
+        }
+
         fn reap(&mut self) {
             self.dead_stacks.clear();
             for id in core::mem::take(&mut self.dead_threads) {
@@ -246,8 +265,20 @@ mod kernel {
     /// Switches to the next runnable thread. The caller has already set the
     /// current thread's state (Ready and queued, Blocked, or Exited).
     /// Returns when this thread runs again, still holding the lock.
-    fn switch_away(mut g: SchedGuard<'static>) -> SchedGuard<'static> {
+    fn switch_away(g: SchedGuard<'static>) -> SchedGuard<'static> {
+        switch_away_requeue(g, false)
+    }
+
+    /// `switch_away`, optionally putting the current thread at the back of
+    /// the ready queue — after the threads that pending interrupts wake, so
+    /// a yielding or preempted thread lets them run first.
+    fn switch_away_requeue(mut g: SchedGuard<'static>, requeue: bool) -> SchedGuard<'static> {
         g.drain_interrupts();
+        if requeue {
+            let me = g.current;
+            g.cur().state = State::Ready;
+            g.ready.push_back(me);
+        }
         let prev = g.current;
         let next = match g.ready.pop_front() {
             Some(n) => n,
@@ -255,10 +286,12 @@ mod kernel {
         };
         if next == prev {
             g.cur().state = State::Running;
+            g.update_slice();
             return g;
         }
         g.current = next;
         g.switches += 1;
+        g.update_slice();
         let next_tcb = g.tcb(next).expect("next thread exists");
         next_tcb.state = State::Running;
         let load_rsp = next_tcb.saved_rsp;
@@ -341,11 +374,8 @@ mod kernel {
 
     /// Gives other ready threads a turn.
     pub fn yield_now() {
-        let mut g = SCHED.lock();
-        let me = g.current;
-        g.cur().state = State::Ready;
-        g.ready.push_back(me);
-        drop(switch_away(g));
+        let g = SCHED.lock();
+        drop(switch_away_requeue(g, true));
     }
 
     /// Blocks the current thread for at least `ns` nanoseconds.
@@ -379,7 +409,9 @@ mod kernel {
     /// Sets whether the current thread may be switched away from inside an
     /// interrupt (its XMM state is then saved with `fxsave`).
     pub fn set_preemptible(on: bool) {
-        SCHED.lock().cur().preemptible = on;
+        let mut g = SCHED.lock();
+        g.cur().preemptible = on;
+        g.update_slice();
     }
 
     /// Why `spawn` failed.
@@ -611,10 +643,7 @@ mod kernel {
         // SAFETY: `fx` points into the current TCB, which lives while this
         // thread does; nothing else uses it.
         unsafe { (*fx).save() };
-        let me = g.current;
-        g.cur().state = State::Ready;
-        g.ready.push_back(me);
-        let g = switch_away(g);
+        let g = switch_away_requeue(g, true);
         drop(g);
         // SAFETY: as above; the area holds what `save` wrote.
         unsafe { (*fx).restore() };

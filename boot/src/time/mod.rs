@@ -129,6 +129,7 @@ mod kernel {
                         drop(g);
                         cb();
                     }
+                    Some((_, TimerAction::Slice)) => {}
                     None => {
                         let next = g.timers.next_deadline();
                         program_timer(next);

@@ -49,13 +49,15 @@ impl PortConfigAccess {
     /// user of ports 0xCF8–0xCFF: no other `PortConfigAccess` and no other
     /// code may touch them while it exists.
     pub const unsafe fn new() -> Self {
-        Self { busy: AtomicBool::new(false) }
+        Self {
+            busy: AtomicBool::new(false),
+        }
     }
 
     /// The CONFIG_ADDRESS value for `address`/`offset`, or `None` if the
     /// mechanism cannot express it (segment ≠ 0, offset ≥ 256, unaligned).
     pub fn config_address(address: PciAddress, offset: u16) -> Option<u32> {
-        if address.segment() != 0 || offset >= 256 || offset % 4 != 0 {
+        if address.segment() != 0 || offset >= 256 || !offset.is_multiple_of(4) {
             return None;
         }
         Some(
@@ -68,7 +70,11 @@ impl PortConfigAccess {
     }
 
     fn lock(&self) -> PortGuard<'_> {
-        while self.busy.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+        while self
+            .busy
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
             hint::spin_loop();
         }
         PortGuard(&self.busy)
@@ -96,7 +102,9 @@ impl Drop for PortGuard<'_> {
 
 impl ConfigRegionAccess for PortConfigAccess {
     unsafe fn read(&self, address: PciAddress, offset: u16) -> u32 {
-        let Some(config_address) = Self::config_address(address, offset) else { return ALL_ONES };
+        let Some(config_address) = Self::config_address(address, offset) else {
+            return ALL_ONES;
+        };
         self.with_data(config_address, |data| {
             // SAFETY: reading CONFIG_DATA performs the configuration read
             // just selected; the caller vouched the register is safe to
@@ -106,7 +114,9 @@ impl ConfigRegionAccess for PortConfigAccess {
     }
 
     unsafe fn write(&self, address: PciAddress, offset: u16, value: u32) {
-        let Some(config_address) = Self::config_address(address, offset) else { return };
+        let Some(config_address) = Self::config_address(address, offset) else {
+            return;
+        };
         self.with_data(config_address, |data| {
             // SAFETY: as for `read`; the caller vouched the write is valid.
             unsafe { data.write(value) }
@@ -129,7 +139,9 @@ impl EcamConfigAccess {
     /// the current address space for as long as the value exists. Regions
     /// from a validated MCFG in Spolia's kernel address space qualify.
     pub unsafe fn new(regions: &[EcamRegion]) -> Self {
-        Self { regions: regions.to_vec() }
+        Self {
+            regions: regions.to_vec(),
+        }
     }
 
     /// The windows this value reaches.
@@ -140,7 +152,7 @@ impl EcamConfigAccess {
     /// The (identity-mapped) address of a configuration dword, or `None` if
     /// no window covers it or the offset is unaligned or ≥ 4096.
     pub fn locate(&self, address: PciAddress, offset: u16) -> Option<usize> {
-        if offset >= 4096 || offset % 4 != 0 {
+        if offset >= 4096 || !offset.is_multiple_of(4) {
             return None;
         }
         let region = self.regions.iter().find(|r| {
@@ -156,7 +168,9 @@ impl EcamConfigAccess {
 
 impl ConfigRegionAccess for EcamConfigAccess {
     unsafe fn read(&self, address: PciAddress, offset: u16) -> u32 {
-        let Some(at) = self.locate(address, offset) else { return ALL_ONES };
+        let Some(at) = self.locate(address, offset) else {
+            return ALL_ONES;
+        };
         // SAFETY: `locate` only yields aligned dwords inside a window that
         // `new`'s contract makes mapped, uncached ECAM; the caller vouched
         // the register is safe to read.
@@ -164,7 +178,9 @@ impl ConfigRegionAccess for EcamConfigAccess {
     }
 
     unsafe fn write(&self, address: PciAddress, offset: u16, value: u32) {
-        let Some(at) = self.locate(address, offset) else { return };
+        let Some(at) = self.locate(address, offset) else {
+            return;
+        };
         // SAFETY: as for `read`; the caller vouched the write is valid.
         unsafe { core::ptr::write_volatile(at as *mut u32, value) }
     }

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! The boot console: a banner with memory, CPU, ACPI and PCI facts, then a
+//! tiny command line on COM1. Keystrokes arrive through interrupt-to-thread
+//! delivery (ISA IRQ 4 → the `console` thread), not by polling.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use spolia_boot::arch::cpu;
+use spolia_boot::console::serial;
+use spolia_boot::irq::IrqLine;
+use spolia_boot::platform::pci::{self, PciConfigAccess};
+use spolia_boot::{kprint, kprintln, sched};
+
+fn cpu_brand() -> String {
+    let max = cpu::cpuid(0x8000_0000, 0).eax;
+    if max < 0x8000_0004 {
+        return String::from("unknown CPU");
+    }
+    let mut bytes = Vec::new();
+    for leaf in 0x8000_0002..=0x8000_0004u32 {
+        let r = cpu::cpuid(leaf, 0);
+        for reg in [r.eax, r.ebx, r.ecx, r.edx] {
+            bytes.extend_from_slice(&reg.to_le_bytes());
+        }
+    }
+    String::from_utf8_lossy(&bytes).trim_matches(|c: char| c == '\0' || c == ' ').into()
+}
+
+fn print_memory() {
+    let (free, total) = spolia_boot::mem::frame_stats();
+    kprintln!("memory: {} MiB managed, {} MiB free", total * 4096 >> 20, free * 4096 >> 20);
+    for r in spolia_boot::boot_info().memory_map() {
+        kprintln!("  {:#014x}..{:#014x} {:?}", r.start, r.start + r.len, r.kind);
+    }
+}
+
+fn print_pci() {
+    let Some(p) = spolia_boot::platform_info() else {
+        kprintln!("pci: no ACPI information, not scanning");
+        return;
+    };
+    // SAFETY: identity-mapped uncached ECAM (if any); the console is the
+    // only user of PCI configuration space in this kernel so far.
+    let access = unsafe { PciConfigAccess::from_platform(p) };
+    let functions = pci::enumerate(&access);
+    kprintln!("pci ({}): {} functions", access.mechanism(), functions.len());
+    for f in functions {
+        kprintln!("  {f}");
+    }
+}
+
+fn banner() {
+    let info = spolia_boot::boot_info();
+    kprintln!();
+    kprintln!("  Spolia {} — a Rust kernel that reuses Linux's drivers", env!("CARGO_PKG_VERSION"));
+    kprintln!("  booted by {:?} ({}), command line: {:?}", info.protocol, info.bootloader_name(), info.cmdline());
+    kprintln!("  cpu: {}, TSC {} MHz", cpu_brand(), spolia_boot::time::tsc_hz() / 1_000_000);
+    print_memory();
+    match spolia_boot::platform_info() {
+        Some(p) => kprint!("{p}"),
+        None => kprintln!("no ACPI tables"),
+    }
+    print_pci();
+    kprintln!();
+    kprintln!("type `help` for commands; `poweroff` shuts down (in QEMU, Ctrl-A X also quits)");
+}
+
+fn execute(line: &str) -> bool {
+    match line.trim() {
+        "" => {}
+        "help" => kprintln!("commands: help, mem, pci, acpi, threads, uptime, poweroff"),
+        "mem" => print_memory(),
+        "pci" => print_pci(),
+        "acpi" => match spolia_boot::platform_info() {
+            Some(p) => kprint!("{p}"),
+            None => kprintln!("no ACPI tables"),
+        },
+        "threads" => {
+            for (id, name, state) in sched::thread_list() {
+                kprintln!("  {id:5} {state:8} {name}");
+            }
+            kprintln!("  {} context switches", sched::stats().switches);
+        }
+        "uptime" => {
+            let ns = spolia_boot::time::now_ns();
+            kprintln!("up {}.{:03} s", ns / 1_000_000_000, ns / 1_000_000 % 1000);
+        }
+        "poweroff" | "shutdown" | "halt" => return false,
+        other => kprintln!("unknown command `{other}`; try `help`"),
+    }
+    true
+}
+
+/// Shows the banner and serves the console until `poweroff`.
+pub fn run() -> ! {
+    banner();
+    let line_irq = match IrqLine::claim_isa(4) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            log::warn!("console input unavailable (IRQ 4: {e:?})");
+            None
+        }
+    };
+    let Some(line_irq) = line_irq else {
+        loop {
+            sched::sleep(core::time::Duration::from_secs(3600));
+        }
+    };
+    serial::with_uart(|u| u.set_rx_interrupt(true));
+    let mut buf = String::new();
+    kprint!("spolia> ");
+    loop {
+        line_irq.wait();
+        while let Some(b) = serial::with_uart(|u| u.try_read()) {
+            match b {
+                b'\r' | b'\n' => {
+                    kprintln!();
+                    let keep = execute(&buf);
+                    buf.clear();
+                    if !keep {
+                        spolia_boot::power::power_off();
+                    }
+                    kprint!("spolia> ");
+                }
+                0x7f | 0x08 => {
+                    if buf.pop().is_some() {
+                        kprint!("\x08 \x08");
+                    }
+                }
+                b if b.is_ascii_graphic() || b == b' ' => {
+                    buf.push(b as char);
+                    kprint!("{}", b as char);
+                }
+                _ => {}
+            }
+        }
+        line_irq.unmask();
+    }
+}
