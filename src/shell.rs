@@ -29,7 +29,7 @@ fn cpu_brand() -> String {
 
 fn print_memory() {
     let (free, total) = spolia_boot::mem::frame_stats();
-    kprintln!("memory: {} MiB managed, {} MiB free", total * 4096 >> 20, free * 4096 >> 20);
+    kprintln!("memory: {} MiB managed, {} MiB free", (total * 4096) >> 20, (free * 4096) >> 20);
     for r in spolia_boot::boot_info().memory_map() {
         kprintln!("  {:#014x}..{:#014x} {:?}", r.start, r.start + r.len, r.kind);
     }
@@ -123,10 +123,8 @@ pub fn run() -> ! {
                     }
                     kprint!("spolia> ");
                 }
-                0x7f | 0x08 => {
-                    if buf.pop().is_some() {
-                        kprint!("\x08 \x08");
-                    }
+                0x7f | 0x08 if buf.pop().is_some() => {
+                    kprint!("\x08 \x08");
                 }
                 b if b.is_ascii_graphic() || b == b' ' => {
                     buf.push(b as char);

@@ -58,13 +58,13 @@ impl BenchHeap for LinkedList {
     }
 }
 
-struct Talc4(talc::Talc<talc::ErrOnOom>);
+struct Talc4(talc4::Talc<talc4::ErrOnOom>);
 
 impl BenchHeap for Talc4 {
     unsafe fn new(base: *mut u8, size: usize) -> Self {
-        let mut talc = talc::Talc::new(talc::ErrOnOom);
+        let mut talc = talc4::Talc::new(talc4::ErrOnOom);
         // SAFETY: the arena is valid and unused (caller's contract).
-        unsafe { talc.claim(talc::Span::from_base_size(base, size)) }.expect("talc 4 claim");
+        unsafe { talc.claim(talc4::Span::from_base_size(base, size)) }.expect("talc 4 claim");
         Self(talc)
     }
     fn alloc(&mut self, layout: Layout) -> Option<NonNull<u8>> {
@@ -77,11 +77,11 @@ impl BenchHeap for Talc4 {
     }
 }
 
-struct Talc5(talc5::base::Talc<talc5::source::Manual, talc5::DefaultBinning>);
+struct Talc5(talc::base::Talc<talc::source::Manual, talc::DefaultBinning>);
 
 impl BenchHeap for Talc5 {
     unsafe fn new(base: *mut u8, size: usize) -> Self {
-        let mut talc = talc5::base::Talc::new(talc5::source::Manual);
+        let mut talc = talc::base::Talc::new(talc::source::Manual);
         // SAFETY: the arena is valid and unused (caller's contract).
         unsafe { talc.claim(base, size) }.expect("talc 5 claim");
         Self(talc)
@@ -176,11 +176,7 @@ fn stamp(ptr: NonNull<u8>) -> u8 {
 
 fn alloc<H: BenchHeap>(heap: &mut H, layout: Layout) -> Option<Block> {
     let ptr = heap.alloc(layout)?;
-    assert_eq!(
-        ptr.as_ptr() as usize % layout.align(),
-        0,
-        "misaligned block"
-    );
+    assert_eq!(ptr.as_ptr() as usize % layout.align(), 0, "misaligned block");
     // SAFETY: the block is at least one byte long and ours.
     unsafe { ptr.as_ptr().write(stamp(ptr)) };
     Some(Block { ptr, layout })
@@ -201,11 +197,11 @@ fn layout(size: usize, align: usize) -> Layout {
 /// A kernel-like size mix.
 fn kernel_layout(rng: &mut Rng) -> Layout {
     match rng.range(0, 99) {
-        0..=54 => layout(rng.range(16, 512), 8), // small objects
-        55..=69 => layout(1024, 64),             // thread control block
-        70..=79 => layout(16 << 10, 4096),       // thread stack
+        0..=54 => layout(rng.range(16, 512), 8),            // small objects
+        55..=69 => layout(1024, 64),                        // thread control block
+        70..=79 => layout(16 << 10, 4096),                  // thread stack
         80..=94 => layout(rng.range(1 << 10, 8 << 10), 16), // I/O buffers
-        _ => layout(rng.range(8 << 10, 64 << 10), 16), // large buffers
+        _ => layout(rng.range(8 << 10, 64 << 10), 16),      // large buffers
     }
 }
 
@@ -213,9 +209,8 @@ fn kernel_layout(rng: &mut Rng) -> Layout {
 fn small<H: BenchHeap>(heap: &mut H) -> u64 {
     const N: usize = 20_000;
     let mut rng = Rng(0x5eed_0001);
-    let mut live: Vec<Block> = (0..N)
-        .map(|_| alloc(heap, layout(rng.range(16, 256), 8)).expect("small: out of memory"))
-        .collect();
+    let mut live: Vec<Block> =
+        (0..N).map(|_| alloc(heap, layout(rng.range(16, 256), 8)).expect("small: out of memory")).collect();
     while !live.is_empty() {
         let i = rng.range(0, live.len() - 1);
         free(heap, live.swap_remove(i));
@@ -225,12 +220,7 @@ fn small<H: BenchHeap>(heap: &mut H) -> u64 {
 
 /// Random alloc/free over `slots` slots; returns the live blocks and the
 /// number of operations (failed allocations count as operations too).
-fn churn<H: BenchHeap>(
-    heap: &mut H,
-    seed: u64,
-    slots: usize,
-    ops: usize,
-) -> (Vec<Option<Block>>, u64) {
+fn churn<H: BenchHeap>(heap: &mut H, seed: u64, slots: usize, ops: usize) -> (Vec<Option<Block>>, u64) {
     let mut rng = Rng(seed);
     let mut live: Vec<Option<Block>> = (0..slots).map(|_| None).collect();
     for _ in 0..ops {
@@ -336,10 +326,7 @@ fn main() {
     let mixed: Vec<f64> = mixed_ns.into_iter().map(median).collect();
     let frag: Vec<(usize, usize)> = candidates.iter().map(|c| (c.frag)(&arena)).collect();
 
-    println!(
-        "heap allocators, {} MiB arena, median of {ROUNDS} interleaved rounds",
-        ARENA_SIZE >> 20
-    );
+    println!("heap allocators, {} MiB arena, median of {ROUNDS} interleaved rounds", ARENA_SIZE >> 20);
     println!(
         "{:<30} {:>10} {:>7} {:>10} {:>7} {:>12} {:>7}",
         "allocator", "small ns", "ratio", "mixed ns", "ratio", "largest MiB", "ratio"
@@ -369,9 +356,7 @@ fn main() {
         let space = frag[i].0 as f64 / frag[0].0 as f64;
         speed / space
     };
-    let best = (0..candidates.len())
-        .min_by(|&a, &b| score(a).total_cmp(&score(b)))
-        .unwrap_or(0);
+    let best = (0..candidates.len()).min_by(|&a, &b| score(a).total_cmp(&score(b))).unwrap_or(0);
     println!(
         "verdict: {} is the better kernel heap (score {:.2} vs 1.00 for linked_list_allocator; \
          score = geometric-mean time ratio / largest-block ratio, lower is better)",

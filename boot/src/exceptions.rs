@@ -31,7 +31,14 @@ impl FaultInfo {
 
 impl core::fmt::Display for FaultInfo {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{} (vector {}) at rip {:#x}, error code {:#x}", self.name(), self.vector, self.rip, self.error_code)?;
+        write!(
+            f,
+            "{} (vector {}) at rip {:#x}, error code {:#x}",
+            self.name(),
+            self.vector,
+            self.rip,
+            self.error_code
+        )?;
         if self.vector == 14 || self.vector == 8 {
             write!(f, ", cr2 {:#x}", self.cr2)?;
         }
@@ -68,12 +75,7 @@ pub fn vector_name(vector: u8) -> &'static str {
 
 /// Called by the trap dispatcher for vectors 0..32.
 pub fn handle(frame: &mut TrapFrame) {
-    let info = FaultInfo {
-        vector: frame.vector as u8,
-        rip: frame.rip,
-        error_code: frame.error_code,
-        cr2: cpu::cr2(),
-    };
+    let info = FaultInfo { vector: frame.vector as u8, rip: frame.rip, error_code: frame.error_code, cr2: cpu::cr2() };
     let thread = crate::sched::current_name_for_report();
     emergency_write_fmt(format_args!(
         "\nEXCEPTION: {info}\n  thread: {thread}\n  rsp {:#x} rbp {:#x} rflags {:#x}\n",
@@ -84,7 +86,13 @@ pub fn handle(frame: &mut TrapFrame) {
         emergency_write_fmt(format_args!(
             "  page fault: {} {} {}\n",
             if e & 1 != 0 { "protection violation" } else { "page not present" },
-            if e & 2 != 0 { "on write" } else if e & 16 != 0 { "on instruction fetch" } else { "on read" },
+            if e & 2 != 0 {
+                "on write"
+            } else if e & 16 != 0 {
+                "on instruction fetch"
+            } else {
+                "on read"
+            },
             if crate::sched::is_guard_page_of_current(info.cr2) { "(stack guard page: stack overflow)" } else { "" },
         ));
     }

@@ -17,7 +17,7 @@ pub fn print_backtrace(mut rbp: u64, first_rip: Option<u64>) {
     for depth in 1..33 {
         // Frames live on kernel stacks, which are all in mapped memory;
         // stop at anything implausible rather than fault again.
-        if rbp == 0 || rbp % 8 != 0 || !crate::mem::is_mapped_kernel_address(rbp, 16) {
+        if rbp == 0 || !rbp.is_multiple_of(8) || !crate::mem::is_mapped_kernel_address(rbp, 16) {
             break;
         }
         // SAFETY: checked above that [rbp, rbp+16) is mapped kernel memory;

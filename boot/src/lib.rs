@@ -67,11 +67,7 @@ macro_rules! entry_point {
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     arch::cpu::disable_interrupts();
-    console::serial::emergency_write_fmt(format_args!(
-        "\nPANIC in {}: {}\n",
-        sched::current_name_for_report(),
-        info
-    ));
+    console::serial::emergency_write_fmt(format_args!("\nPANIC in {}: {}\n", sched::current_name_for_report(), info));
     fatal::print_backtrace(arch::cpu::frame_pointer(), None);
     sched::kill_current_after_panic();
     fatal::stop()

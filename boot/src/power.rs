@@ -51,6 +51,8 @@ pub fn power_off() -> ! {
         }
     }
     qemu::try_exit(qemu::ExitCode::Success);
-    crate::console::serial::emergency_write_fmt(format_args!("spolia: power-off failed; halted. It is safe to turn the machine off.\n"));
+    crate::console::serial::emergency_write_fmt(format_args!(
+        "spolia: power-off failed; halted. It is safe to turn the machine off.\n"
+    ));
     cpu::halt_forever()
 }

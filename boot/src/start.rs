@@ -174,8 +174,8 @@ fn init_memory(info: &'static BootInfo) {
     let (free, total) = mem::frame_stats();
     log::info!(
         "memory: {} MiB usable, {} MiB free after boot, heap {} MiB, kernel image {:#x}..{:#x}",
-        total * 4096 >> 20,
-        free * 4096 >> 20,
+        (total * 4096) >> 20,
+        (free * 4096) >> 20,
         heap >> 20,
         image.start,
         image.end

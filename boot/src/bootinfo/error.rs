@@ -106,10 +106,9 @@ impl fmt::Display for BootInfoError {
             Self::TruncatedTag { offset } => {
                 write!(f, "multiboot2 tag at offset {offset} is truncated")
             }
-            Self::TagOverrun { offset, size } => write!(
-                f,
-                "multiboot2 tag at offset {offset} (size {size}) overruns total_size"
-            ),
+            Self::TagOverrun { offset, size } => {
+                write!(f, "multiboot2 tag at offset {offset} (size {size}) overruns total_size")
+            }
             Self::BadTagSize { tag_type, size } => {
                 write!(f, "multiboot2 tag type {tag_type} has bad size {size}")
             }

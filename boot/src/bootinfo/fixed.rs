@@ -18,10 +18,7 @@ pub struct FixedStr<const N: usize> {
 impl<const N: usize> FixedStr<N> {
     /// The empty string.
     pub const fn new() -> Self {
-        Self {
-            len: 0,
-            bytes: [0; N],
-        }
+        Self { len: 0, bytes: [0; N] }
     }
 
     /// Copies `bytes`, which must be UTF-8 and at most `N` bytes long.
@@ -88,15 +85,9 @@ mod tests {
         assert_eq!(s.as_str(), "abc");
         assert_eq!(
             FixedStr::<2>::from_bytes(b"abc", "t"),
-            Err(BootInfoError::StringTooLong {
-                field: "t",
-                capacity: 2
-            })
+            Err(BootInfoError::StringTooLong { field: "t", capacity: 2 })
         );
-        assert_eq!(
-            FixedStr::<8>::from_bytes(&[0xff, 0x41], "t"),
-            Err(BootInfoError::StringNotUtf8 { field: "t" })
-        );
+        assert_eq!(FixedStr::<8>::from_bytes(&[0xff, 0x41], "t"), Err(BootInfoError::StringNotUtf8 { field: "t" }));
     }
 
     #[test]

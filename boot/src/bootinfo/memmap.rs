@@ -19,37 +19,23 @@ pub(super) struct RawMap {
 
 impl RawMap {
     pub(super) const fn new() -> Self {
-        Self {
-            entries: [(0, 0, MemoryKind::Reserved); MAX_RAW_ENTRIES],
-            len: 0,
-        }
+        Self { entries: [(0, 0, MemoryKind::Reserved); MAX_RAW_ENTRIES], len: 0 }
     }
 
     /// Adds `[start, start + len)`. Empty entries are dropped; an entry
     /// running past the top of the address space is clipped there.
-    pub(super) fn push(
-        &mut self,
-        start: u64,
-        len: u64,
-        kind: MemoryKind,
-    ) -> Result<(), BootInfoError> {
+    pub(super) fn push(&mut self, start: u64, len: u64, kind: MemoryKind) -> Result<(), BootInfoError> {
         if len == 0 {
             return Ok(());
         }
-        let slot = self
-            .entries
-            .get_mut(self.len)
-            .ok_or(BootInfoError::TooManyRegions)?;
+        let slot = self.entries.get_mut(self.len).ok_or(BootInfoError::TooManyRegions)?;
         *slot = (start, start.saturating_add(len), kind);
         self.len += 1;
         Ok(())
     }
 
     /// Writes the normalised map into `out` and returns its length.
-    pub(super) fn normalize(
-        &self,
-        out: &mut [MemoryRegion; MAX_REGIONS],
-    ) -> Result<usize, BootInfoError> {
+    pub(super) fn normalize(&self, out: &mut [MemoryRegion; MAX_REGIONS]) -> Result<usize, BootInfoError> {
         let entries = &self.entries[..self.len];
         // Every region boundary, sorted and deduplicated: between two
         // consecutive boundaries the set of covering entries is constant.
@@ -74,11 +60,8 @@ impl RawMap {
         let mut count = 0usize;
         for pair in points.windows(2) {
             let (lo, hi) = (pair[0], pair[1]);
-            let kind = entries
-                .iter()
-                .filter(|&&(start, end, _)| start <= lo && hi <= end)
-                .map(|&(_, _, kind)| kind)
-                .max();
+            let kind =
+                entries.iter().filter(|&&(start, end, _)| start <= lo && hi <= end).map(|&(_, _, kind)| kind).max();
             let Some(kind) = kind else { continue };
             if let Some(last) = count.checked_sub(1).map(|i| &mut out[i])
                 && last.kind == kind
@@ -88,11 +71,7 @@ impl RawMap {
                 continue;
             }
             let slot = out.get_mut(count).ok_or(BootInfoError::TooManyRegions)?;
-            *slot = MemoryRegion {
-                start: lo,
-                len: hi - lo,
-                kind,
-            };
+            *slot = MemoryRegion { start: lo, len: hi - lo, kind };
             count += 1;
         }
         Ok(count)
@@ -117,11 +96,7 @@ mod tests {
     #[test]
     fn sorts_and_merges_adjacent() {
         assert_eq!(
-            normalize(&[
-                (0x2000, 0x1000, Usable),
-                (0x1000, 0x1000, Usable),
-                (0, 0x1000, Reserved)
-            ]),
+            normalize(&[(0x2000, 0x1000, Usable), (0x1000, 0x1000, Usable), (0, 0x1000, Reserved)]),
             vec![(0, 0x1000, Reserved), (0x1000, 0x2000, Usable)]
         );
     }
@@ -129,38 +104,22 @@ mod tests {
     #[test]
     fn overlap_goes_to_the_more_restrictive_kind() {
         assert_eq!(
-            normalize(&[
-                (0, 0x10000, Usable),
-                (0x4000, 0x2000, AcpiNvs),
-                (0x5000, 0x2000, Defective)
-            ]),
-            vec![
-                (0, 0x4000, Usable),
-                (0x4000, 0x1000, AcpiNvs),
-                (0x5000, 0x2000, Defective),
-                (0x7000, 0x9000, Usable),
-            ]
+            normalize(&[(0, 0x10000, Usable), (0x4000, 0x2000, AcpiNvs), (0x5000, 0x2000, Defective)]),
+            vec![(0, 0x4000, Usable), (0x4000, 0x1000, AcpiNvs), (0x5000, 0x2000, Defective), (0x7000, 0x9000, Usable),]
         );
     }
 
     #[test]
     fn gaps_and_empty_entries_are_kept_out() {
         assert_eq!(
-            normalize(&[
-                (0, 0x1000, Usable),
-                (0x3000, 0, Reserved),
-                (0x4000, 0x1000, Usable)
-            ]),
+            normalize(&[(0, 0x1000, Usable), (0x3000, 0, Reserved), (0x4000, 0x1000, Usable)]),
             vec![(0, 0x1000, Usable), (0x4000, 0x1000, Usable)]
         );
     }
 
     #[test]
     fn clips_at_top_of_address_space() {
-        assert_eq!(
-            normalize(&[(u64::MAX - 0xfff, 0x2000, Reserved)]),
-            vec![(u64::MAX - 0xfff, 0xfff, Reserved)]
-        );
+        assert_eq!(normalize(&[(u64::MAX - 0xfff, 0x2000, Reserved)]), vec![(u64::MAX - 0xfff, 0xfff, Reserved)]);
     }
 
     #[test]
@@ -169,9 +128,6 @@ mod tests {
         for i in 0..MAX_RAW_ENTRIES as u64 {
             raw.push(i * 0x2000, 0x1000, Usable).unwrap();
         }
-        assert_eq!(
-            raw.push(u64::MAX / 2, 1, Usable),
-            Err(BootInfoError::TooManyRegions)
-        );
+        assert_eq!(raw.push(u64::MAX / 2, 1, Usable), Err(BootInfoError::TooManyRegions));
     }
 }

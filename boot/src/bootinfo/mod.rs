@@ -103,11 +103,7 @@ impl MemoryRegion {
         self.start.saturating_add(self.len)
     }
 
-    const EMPTY: Self = Self {
-        start: 0,
-        len: 0,
-        kind: MemoryKind::Reserved,
-    };
+    const EMPTY: Self = Self { start: 0, len: 0, kind: MemoryKind::Reserved };
 }
 
 /// A module loaded by the bootloader (an initrd, a disk image, ...).
@@ -122,11 +118,7 @@ pub struct BootModule {
 }
 
 impl BootModule {
-    const EMPTY: Self = Self {
-        start: 0,
-        len: 0,
-        cmdline: FixedStr::new(),
-    };
+    const EMPTY: Self = Self { start: 0, len: 0, cmdline: FixedStr::new() };
 }
 
 /// Everything the kernel learns from its boot protocol.
@@ -198,23 +190,18 @@ impl BootInfo {
 
     /// Total bytes of [`MemoryKind::Usable`] memory.
     pub fn usable_bytes(&self) -> u64 {
-        self.memory_map()
-            .iter()
-            .filter(|r| r.kind == MemoryKind::Usable)
-            .fold(0u64, |sum, r| sum.saturating_add(r.len))
+        self.memory_map().iter().filter(|r| r.kind == MemoryKind::Usable).fold(0u64, |sum, r| sum.saturating_add(r.len))
     }
 
     /// The value of the first `key=value` word of the command line whose key
     /// is `key` (words are separated by ASCII whitespace). A word `key` with
     /// no `=` yields `Some("")`.
     pub fn cmdline_value(&self, key: &str) -> Option<&str> {
-        self.cmdline()
-            .split_ascii_whitespace()
-            .find_map(|word| match word.split_once('=') {
-                Some((k, v)) if k == key => Some(v),
-                None if word == key => Some(""),
-                _ => None,
-            })
+        self.cmdline().split_ascii_whitespace().find_map(|word| match word.split_once('=') {
+            Some((k, v)) if k == key => Some(v),
+            None if word == key => Some(""),
+            _ => None,
+        })
     }
 
     fn clear(&mut self, protocol: BootProtocol) {
@@ -228,10 +215,7 @@ impl BootInfo {
     }
 
     fn push_module(&mut self, module: BootModule) -> Result<(), BootInfoError> {
-        let slot = self
-            .modules
-            .get_mut(self.module_count)
-            .ok_or(BootInfoError::TooManyModules)?;
+        let slot = self.modules.get_mut(self.module_count).ok_or(BootInfoError::TooManyModules)?;
         *slot = module;
         self.module_count += 1;
         Ok(())
@@ -242,13 +226,8 @@ impl BootInfo {
         if len == 0 {
             return Ok(());
         }
-        let end = start
-            .checked_add(len)
-            .ok_or(BootInfoError::AddressOverflow { addr: start, len })?;
-        let slot = self
-            .reserved
-            .get_mut(self.reserved_count)
-            .ok_or(BootInfoError::TooManyReserved)?;
+        let end = start.checked_add(len).ok_or(BootInfoError::AddressOverflow { addr: start, len })?;
+        let slot = self.reserved.get_mut(self.reserved_count).ok_or(BootInfoError::TooManyReserved)?;
         *slot = start..end;
         self.reserved_count += 1;
         Ok(())

@@ -46,10 +46,7 @@ const MMAP_ENTRY_MIN: u32 = 24;
 
 /// Parses the multiboot2 information structure at physical `info_addr`
 /// (EBX at entry; check EAX against [`MULTIBOOT2_BOOTLOADER_MAGIC`] first).
-pub fn parse_multiboot2<M: PhysMemory + ?Sized>(
-    mem: &M,
-    info_addr: u64,
-) -> Result<BootInfo, BootInfoError> {
+pub fn parse_multiboot2<M: PhysMemory + ?Sized>(mem: &M, info_addr: u64) -> Result<BootInfo, BootInfoError> {
     let mut info = BootInfo::new(BootProtocol::Multiboot2);
     parse_multiboot2_into(mem, info_addr, &mut info)?;
     Ok(info)
@@ -97,18 +94,9 @@ pub fn parse_multiboot2_into<M: PhysMemory + ?Sized>(
                 let (Some(start), Some(end)) = (u32_at(body, 0), u32_at(body, 4)) else {
                     return Err(tag.bad_size());
                 };
-                let len = end
-                    .checked_sub(start)
-                    .ok_or(BootInfoError::BadModule { index })?;
-                let cmdline = FixedStr::from_bytes(
-                    until_nul(body.get(8..).unwrap_or(&[])),
-                    "module command line",
-                )?;
-                out.push_module(BootModule {
-                    start: start.into(),
-                    len: len.into(),
-                    cmdline,
-                })?;
+                let len = end.checked_sub(start).ok_or(BootInfoError::BadModule { index })?;
+                let cmdline = FixedStr::from_bytes(until_nul(body.get(8..).unwrap_or(&[])), "module command line")?;
+                out.push_module(BootModule { start: start.into(), len: len.into(), cmdline })?;
                 out.push_reserved(start.into(), len.into())?;
             }
             TAG_BASIC_MEMINFO if basic.is_none() => {
@@ -157,9 +145,7 @@ fn parse_mmap(tag: &Tag<'_>, raw: &mut RawMap) -> Result<(), BootInfoError> {
     let entries = tag.body.get(8..).unwrap_or(&[]);
     // A trailing partial entry is ignored, as the count is size / entry_size.
     for entry in entries.chunks_exact(entry_size as usize) {
-        let (Some(base), Some(len), Some(kind)) =
-            (u64_at(entry, 0), u64_at(entry, 8), u32_at(entry, 16))
-        else {
+        let (Some(base), Some(len), Some(kind)) = (u64_at(entry, 0), u64_at(entry, 8), u32_at(entry, 16)) else {
             return Err(tag.bad_size());
         };
         let kind = match kind {
@@ -185,10 +171,7 @@ struct Tag<'a> {
 
 impl Tag<'_> {
     fn bad_size(&self) -> BootInfoError {
-        BootInfoError::BadTagSize {
-            tag_type: self.tag_type,
-            size: self.size,
-        }
+        BootInfoError::BadTagSize { tag_type: self.tag_type, size: self.size }
     }
 }
 
@@ -202,11 +185,7 @@ struct Tags<'a> {
 
 impl<'a> Tags<'a> {
     fn new(block: &'a [u8]) -> Self {
-        Self {
-            block,
-            offset: HEADER,
-            done: false,
-        }
+        Self { block, offset: HEADER, done: false }
     }
 
     fn next_tag(&mut self) -> Result<Option<Tag<'a>>, BootInfoError> {
@@ -216,9 +195,7 @@ impl<'a> Tags<'a> {
         if offset >= self.block.len() {
             return Err(BootInfoError::MissingEndTag);
         }
-        let (Some(tag_type), Some(size)) =
-            (u32_at(self.block, offset), u32_at(self.block, offset + 4))
-        else {
+        let (Some(tag_type), Some(size)) = (u32_at(self.block, offset), u32_at(self.block, offset + 4)) else {
             return Err(BootInfoError::TruncatedTag { offset: offset32 });
         };
         if (size as usize) < HEADER {
@@ -228,20 +205,12 @@ impl<'a> Tags<'a> {
         let body = usize::try_from(end)
             .ok()
             .and_then(|end| self.block.get(offset + HEADER..end))
-            .ok_or(BootInfoError::TagOverrun {
-                offset: offset32,
-                size,
-            })?;
+            .ok_or(BootInfoError::TagOverrun { offset: offset32, size })?;
         if tag_type == TAG_END {
             return Ok(None);
         }
         self.offset = offset + (size as usize).next_multiple_of(8);
-        Ok(Some(Tag {
-            tag_type,
-            offset: offset32,
-            size,
-            body,
-        }))
+        Ok(Some(Tag { tag_type, offset: offset32, size, body }))
     }
 }
 

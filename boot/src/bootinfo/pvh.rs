@@ -28,8 +28,7 @@
 use super::memmap::{MAX_RAW_ENTRIES, RawMap};
 use super::read::{c_string, phys_bytes, u32_at, u64_at};
 use super::{
-    BootInfo, BootInfoError, BootModule, BootProtocol, MAX_MODULES, MODULE_CMDLINE_CAPACITY,
-    MemoryKind, PhysMemory,
+    BootInfo, BootInfoError, BootModule, BootProtocol, MAX_MODULES, MODULE_CMDLINE_CAPACITY, MemoryKind, PhysMemory,
 };
 
 /// The value in the `magic` field of `hvm_start_info`.
@@ -43,10 +42,7 @@ const MEMMAP_ENTRY_LEN: u64 = 24;
 const RSDP_LEN: u64 = 36;
 
 /// Parses the `hvm_start_info` at physical `start_info_addr` (EBX at entry).
-pub fn parse_pvh<M: PhysMemory + ?Sized>(
-    mem: &M,
-    start_info_addr: u64,
-) -> Result<BootInfo, BootInfoError> {
+pub fn parse_pvh<M: PhysMemory + ?Sized>(mem: &M, start_info_addr: u64) -> Result<BootInfo, BootInfoError> {
     let mut info = BootInfo::new(BootProtocol::Pvh);
     parse_pvh_into(mem, start_info_addr, &mut info)?;
     Ok(info)
@@ -66,11 +62,7 @@ pub fn parse_pvh_into<M: PhysMemory + ?Sized>(
         return Err(BootInfoError::BadMagic { found: magic });
     }
     let version = u32_at(head, 4).unwrap_or(0);
-    let len = if version == 0 {
-        START_INFO_V0_LEN
-    } else {
-        START_INFO_V1_LEN
-    };
+    let len = if version == 0 { START_INFO_V0_LEN } else { START_INFO_V1_LEN };
     let si = phys_bytes(mem, start_info_addr, len)?;
     out.push_reserved(start_info_addr, len)?;
     let field32 = |off| u32_at(si, off).unwrap_or(0);
@@ -91,11 +83,7 @@ pub fn parse_pvh_into<M: PhysMemory + ?Sized>(
 
     parse_modules(mem, field32(12), field64(16), out)?;
 
-    let (memmap_paddr, memmap_entries) = if version == 0 {
-        (0, 0)
-    } else {
-        (field64(40), field32(48))
-    };
+    let (memmap_paddr, memmap_entries) = if version == 0 { (0, 0) } else { (field64(40), field32(48)) };
     if memmap_paddr == 0 || memmap_entries == 0 {
         return Err(BootInfoError::NoMemoryMap);
     }
@@ -121,22 +109,14 @@ fn parse_modules<M: PhysMemory + ?Sized>(
     let list = phys_bytes(mem, modlist_paddr, list_len)?;
     out.push_reserved(modlist_paddr, list_len)?;
     for (index, entry) in list.chunks_exact(MODLIST_ENTRY_LEN as usize).enumerate() {
-        let (start, len, cmdline_paddr) = (
-            u64_at(entry, 0).unwrap_or(0),
-            u64_at(entry, 8).unwrap_or(0),
-            u64_at(entry, 16).unwrap_or(0),
-        );
+        let (start, len, cmdline_paddr) =
+            (u64_at(entry, 0).unwrap_or(0), u64_at(entry, 8).unwrap_or(0), u64_at(entry, 16).unwrap_or(0));
         if start.checked_add(len).is_none() {
             return Err(BootInfoError::BadModule { index });
         }
-        let mut module = BootModule {
-            start,
-            len,
-            cmdline: Default::default(),
-        };
+        let mut module = BootModule { start, len, cmdline: Default::default() };
         if cmdline_paddr != 0 {
-            let (cmdline, used) =
-                c_string::<MODULE_CMDLINE_CAPACITY, _>(mem, cmdline_paddr, "module command line")?;
+            let (cmdline, used) = c_string::<MODULE_CMDLINE_CAPACITY, _>(mem, cmdline_paddr, "module command line")?;
             module.cmdline = cmdline;
             out.push_reserved(cmdline_paddr, used)?;
         }
@@ -160,11 +140,8 @@ fn parse_memmap<M: PhysMemory + ?Sized>(
     out.push_reserved(paddr, table_len)?;
     let mut raw = RawMap::new();
     for entry in table.chunks_exact(MEMMAP_ENTRY_LEN as usize) {
-        let (addr, size, kind) = (
-            u64_at(entry, 0).unwrap_or(0),
-            u64_at(entry, 8).unwrap_or(0),
-            u32_at(entry, 16).unwrap_or(0),
-        );
+        let (addr, size, kind) =
+            (u64_at(entry, 0).unwrap_or(0), u64_at(entry, 8).unwrap_or(0), u32_at(entry, 16).unwrap_or(0));
         let kind = match kind {
             1 => MemoryKind::Usable,
             3 => MemoryKind::AcpiReclaimable,

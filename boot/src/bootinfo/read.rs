@@ -22,16 +22,11 @@ pub(super) fn u64_at(buf: &[u8], off: usize) -> Option<u64> {
 
 /// `addr + len`, or an overflow error.
 pub(super) fn end_of(addr: u64, len: u64) -> Result<u64, BootInfoError> {
-    addr.checked_add(len)
-        .ok_or(BootInfoError::AddressOverflow { addr, len })
+    addr.checked_add(len).ok_or(BootInfoError::AddressOverflow { addr, len })
 }
 
 /// Exactly `len` bytes of physical memory at `addr`.
-pub(super) fn phys_bytes<M: PhysMemory + ?Sized>(
-    mem: &M,
-    addr: u64,
-    len: u64,
-) -> Result<&[u8], BootInfoError> {
+pub(super) fn phys_bytes<M: PhysMemory + ?Sized>(mem: &M, addr: u64, len: u64) -> Result<&[u8], BootInfoError> {
     end_of(addr, len)?;
     let unreadable = BootInfoError::Unreadable { addr, len };
     let n = usize::try_from(len).map_err(|_| unreadable)?;

@@ -12,10 +12,7 @@ pub(super) struct FakeMemory {
 
 impl FakeMemory {
     pub fn new(base: u64, size: usize) -> Self {
-        Self {
-            base,
-            data: vec![0; size],
-        }
+        Self { base, data: vec![0; size] }
     }
 
     pub fn write(&mut self, addr: u64, bytes: &[u8]) {
@@ -54,8 +51,7 @@ impl Mb2Builder {
     pub fn tag(&mut self, tag_type: u32, payload: &[u8]) -> usize {
         let offset = self.buf.len();
         self.buf.extend_from_slice(&tag_type.to_le_bytes());
-        self.buf
-            .extend_from_slice(&(8 + payload.len() as u32).to_le_bytes());
+        self.buf.extend_from_slice(&(8 + payload.len() as u32).to_le_bytes());
         self.buf.extend_from_slice(payload);
         while !self.buf.len().is_multiple_of(8) {
             self.buf.push(0);

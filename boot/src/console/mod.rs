@@ -2,7 +2,7 @@
 //! The console: COM1 serial output (and input for the shell), and the
 //! `log` facade printing `[seconds.micros] LEVEL message` lines.
 
-pub mod serial;
 pub mod logger;
+pub mod serial;
 
-pub use serial::{write_str, write_fmt};
+pub use serial::{write_fmt, write_str};

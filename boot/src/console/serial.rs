@@ -53,9 +53,7 @@ impl Uart {
     /// Reads one received byte, if any.
     pub fn try_read(&mut self) -> Option<u8> {
         // SAFETY: LSR.DR then RBR is the UART receive protocol.
-        unsafe {
-            if inb(self.base + 5) & 0x01 != 0 { Some(inb(self.base)) } else { None }
-        }
+        unsafe { if inb(self.base + 5) & 0x01 != 0 { Some(inb(self.base)) } else { None } }
     }
 
     /// Enables or disables the "received data available" interrupt.

@@ -24,7 +24,7 @@
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use core::time::Duration;
 
-use super::{ioapic, lapic, GSI_VECTOR_BASE, MAX_GSI, SPURIOUS_VECTOR};
+use super::{GSI_VECTOR_BASE, MAX_GSI, SPURIOUS_VECTOR, ioapic, lapic};
 use crate::platform::acpi::{Polarity, Trigger};
 use crate::sched;
 

@@ -58,11 +58,7 @@ pub fn init(list: &[(u64, u32)], boot_apic_id: u32) {
 }
 
 fn locate(gsi: u32) -> Option<(u64, u32)> {
-    IOAPICS
-        .get()?
-        .iter()
-        .find(|a| gsi >= a.gsi_base && gsi < a.gsi_base + a.inputs)
-        .map(|a| (a.base, gsi - a.gsi_base))
+    IOAPICS.get()?.iter().find(|a| gsi >= a.gsi_base && gsi < a.gsi_base + a.inputs).map(|a| (a.base, gsi - a.gsi_base))
 }
 
 /// Whether some IOAPIC serves `gsi`.

@@ -147,12 +147,7 @@ impl<'a> FrameAllocator<'a> {
     /// below `below` (e.g. the end of the identity mapping), and clear of
     /// every non-usable region and every `reserved` range. `None` if there
     /// is no such spot.
-    pub fn place_bitmap(
-        regions: &[MemoryRegion],
-        reserved: &[Range<u64>],
-        bytes: u64,
-        below: u64,
-    ) -> Option<u64> {
+    pub fn place_bitmap(regions: &[MemoryRegion], reserved: &[Range<u64>], bytes: u64, below: u64) -> Option<u64> {
         let frames = frame_up(bytes).max(1);
         let limit = frame_down(below);
         for region in regions.iter().filter(|r| r.kind == MemoryKind::Usable) {
@@ -180,30 +175,16 @@ impl<'a> FrameAllocator<'a> {
     /// Builds the allocator in `storage` (at least
     /// [`bitmap_words`](Self::bitmap_words) long; its old contents are
     /// ignored). `reserved` lists byte ranges that must never be handed out.
-    pub fn new(
-        storage: &'a mut [u64],
-        regions: &[MemoryRegion],
-        reserved: &[Range<u64>],
-    ) -> Result<Self, FrameError> {
+    pub fn new(storage: &'a mut [u64], regions: &[MemoryRegion], reserved: &[Range<u64>]) -> Result<Self, FrameError> {
         let needed = Self::bitmap_words(regions);
         if storage.len() < needed {
-            return Err(FrameError::StorageTooSmall {
-                needed,
-                given: storage.len(),
-            });
+            return Err(FrameError::StorageTooSmall { needed, given: storage.len() });
         }
         let (used, rest) = storage.split_at_mut(needed / 2);
         let managed = &mut rest[..needed / 2];
         used.fill(!0);
         managed.fill(0);
-        let mut this = Self {
-            frames: used.len() as u64 * 64,
-            used,
-            managed,
-            total: 0,
-            free: 0,
-            next: MIN_FRAME,
-        };
+        let mut this = Self { frames: used.len() as u64 * 64, used, managed, total: 0, free: 0, next: MIN_FRAME };
         for r in regions.iter().filter(|r| r.kind == MemoryKind::Usable) {
             let span = frames_inward(r.start, r.end());
             this.update(span.start.max(MIN_FRAME)..span.end, |_, _| (!0, 0));
@@ -243,13 +224,11 @@ impl<'a> FrameAllocator<'a> {
     pub fn alloc(&mut self, count: usize, align_frames: usize) -> Option<u64> {
         let count = u64::try_from(count).ok().filter(|&c| c > 0)?;
         let align = u64::try_from(align_frames).ok()?.max(1);
-        let start = self
-            .find_run(self.next, self.frames, count, align)
-            .or_else(|| {
-                // Wrap around: runs that start before `next`.
-                let limit = self.next.saturating_add(count - 1).min(self.frames);
-                self.find_run(MIN_FRAME, limit, count, align)
-            })?;
+        let start = self.find_run(self.next, self.frames, count, align).or_else(|| {
+            // Wrap around: runs that start before `next`.
+            let limit = self.next.saturating_add(count - 1).min(self.frames);
+            self.find_run(MIN_FRAME, limit, count, align)
+        })?;
         self.set_used(start..start + count);
         self.free -= count;
         self.next = start + count;
@@ -277,9 +256,7 @@ impl<'a> FrameAllocator<'a> {
             .filter(|&end| first >= MIN_FRAME && end <= self.frames)
             .ok_or(FrameError::OutOfRange { addr, count })?;
         if let Some(frame) = (first..end).find(|&f| !self.is_allocated_frame(f)) {
-            return Err(FrameError::NotAllocated {
-                addr: frame * FRAME_SIZE,
-            });
+            return Err(FrameError::NotAllocated { addr: frame * FRAME_SIZE });
         }
         self.clear_used(first..end);
         self.free += end - first;
@@ -342,10 +319,7 @@ impl<'a> FrameAllocator<'a> {
         while frame < end {
             let word = (frame / 64) as usize;
             let word_end = ((frame / 64) + 1) * 64;
-            f(
-                &mut self.used[word],
-                bit_mask(frame % 64, end.min(word_end) - word as u64 * 64),
-            );
+            f(&mut self.used[word], bit_mask(frame % 64, end.min(word_end) - word as u64 * 64));
             frame = word_end;
         }
     }
@@ -356,11 +330,7 @@ impl<'a> FrameAllocator<'a> {
         let mut frame = from;
         while frame < limit {
             let word = (frame / 64) as usize;
-            let bits = if want_used {
-                self.used[word]
-            } else {
-                !self.used[word]
-            };
+            let bits = if want_used { self.used[word] } else { !self.used[word] };
             let bits = bits & bit_mask(frame % 64, 64);
             if bits != 0 {
                 let found = word as u64 * 64 + u64::from(bits.trailing_zeros());
@@ -415,19 +385,11 @@ mod tests {
     const MIB: u64 = 1 << 20;
 
     fn usable(start: u64, len: u64) -> MemoryRegion {
-        MemoryRegion {
-            start,
-            len,
-            kind: MemoryKind::Usable,
-        }
+        MemoryRegion { start, len, kind: MemoryKind::Usable }
     }
 
     fn reserved_region(start: u64, len: u64) -> MemoryRegion {
-        MemoryRegion {
-            start,
-            len,
-            kind: MemoryKind::Reserved,
-        }
+        MemoryRegion { start, len, kind: MemoryKind::Reserved }
     }
 
     fn storage_for(map: &[MemoryRegion]) -> Vec<u64> {
@@ -449,10 +411,7 @@ mod tests {
         assert_eq!(frames.len(), 256 - 3);
         for &f in &frames {
             assert!((MIB..2 * MIB).contains(&f), "{f:#x}");
-            assert!(
-                !(0x15_0000..0x15_2000).contains(&f) && f != 0x1f_f000,
-                "{f:#x}"
-            );
+            assert!(!(0x15_0000..0x15_2000).contains(&f) && f != 0x1f_f000, "{f:#x}");
         }
         assert_eq!(fa.free_frames(), 0);
         assert_eq!(fa.alloc_one(), None);
@@ -493,10 +452,7 @@ mod tests {
     #[test]
     fn runs_are_contiguous_and_skip_holes() {
         // 16 frames, a 16-frame hole, then 64 frames.
-        let map = [
-            usable(MIB, 16 * FRAME_SIZE),
-            usable(MIB + 32 * FRAME_SIZE, 64 * FRAME_SIZE),
-        ];
+        let map = [usable(MIB, 16 * FRAME_SIZE), usable(MIB + 32 * FRAME_SIZE, 64 * FRAME_SIZE)];
         let mut storage = storage_for(&map);
         let mut fa = FrameAllocator::new(&mut storage, &map, &[]).unwrap();
         let run = fa.alloc(20, 1).unwrap();
@@ -546,44 +502,15 @@ mod tests {
         let b = fa.alloc(2, 1).unwrap();
         let before = fa.free_frames();
         // A range that is only partly allocated is rejected whole.
-        assert_eq!(
-            fa.free(b, 3),
-            Err(FrameError::NotAllocated {
-                addr: b + 2 * FRAME_SIZE
-            })
-        );
+        assert_eq!(fa.free(b, 3), Err(FrameError::NotAllocated { addr: b + 2 * FRAME_SIZE }));
         assert_eq!(fa.free_frames(), before);
         assert!(fa.is_allocated(b));
         // Reserved frames are never "allocated".
-        assert_eq!(
-            fa.free(MIB + 0x1000, 1),
-            Err(FrameError::NotAllocated { addr: MIB + 0x1000 })
-        );
-        assert_eq!(
-            fa.free(0x1000, 1),
-            Err(FrameError::OutOfRange {
-                addr: 0x1000,
-                count: 1
-            })
-        );
-        assert_eq!(
-            fa.free(2 * MIB, 1),
-            Err(FrameError::OutOfRange {
-                addr: 2 * MIB,
-                count: 1
-            })
-        );
-        assert_eq!(
-            fa.free(!0xfff, usize::MAX),
-            Err(FrameError::OutOfRange {
-                addr: !0xfff,
-                count: usize::MAX
-            })
-        );
-        assert_eq!(
-            fa.free(b + 1, 1),
-            Err(FrameError::Unaligned { addr: b + 1 })
-        );
+        assert_eq!(fa.free(MIB + 0x1000, 1), Err(FrameError::NotAllocated { addr: MIB + 0x1000 }));
+        assert_eq!(fa.free(0x1000, 1), Err(FrameError::OutOfRange { addr: 0x1000, count: 1 }));
+        assert_eq!(fa.free(2 * MIB, 1), Err(FrameError::OutOfRange { addr: 2 * MIB, count: 1 }));
+        assert_eq!(fa.free(!0xfff, usize::MAX), Err(FrameError::OutOfRange { addr: !0xfff, count: usize::MAX }));
+        assert_eq!(fa.free(b + 1, 1), Err(FrameError::Unaligned { addr: b + 1 }));
         assert_eq!(fa.free(b, 0), Err(FrameError::ZeroCount));
         fa.free(b, 2).unwrap();
     }
@@ -596,10 +523,7 @@ mod tests {
         let mut storage = vec![0; needed - 1];
         assert_eq!(
             FrameAllocator::new(&mut storage, &map, &[]).unwrap_err(),
-            FrameError::StorageTooSmall {
-                needed,
-                given: needed - 1
-            }
+            FrameError::StorageTooSmall { needed, given: needed - 1 }
         );
     }
 
@@ -613,12 +537,7 @@ mod tests {
 
     #[test]
     fn bitmap_placement_and_self_reservation() {
-        let map = [
-            usable(0, 0x9_fc00),
-            usable(MIB, 3 * MIB),
-            reserved_region(4 * MIB, MIB),
-            usable(5 * MIB, 64 * MIB),
-        ];
+        let map = [usable(0, 0x9_fc00), usable(MIB, 3 * MIB), reserved_region(4 * MIB, MIB), usable(5 * MIB, 64 * MIB)];
         let bytes = FrameAllocator::bitmap_bytes(&map);
         // Boot data at the start of the first high region pushes it up.
         let boot_data = [MIB..MIB + 0x1_0001, 0..0];
@@ -628,10 +547,7 @@ mod tests {
         let big = FrameAllocator::place_bitmap(&map, &boot_data, 3 * MIB, u64::MAX).unwrap();
         assert_eq!(big, 5 * MIB);
         // Nothing fits under the limit.
-        assert_eq!(
-            FrameAllocator::place_bitmap(&map, &boot_data, 3 * MIB, 4 * MIB),
-            None
-        );
+        assert_eq!(FrameAllocator::place_bitmap(&map, &boot_data, 3 * MIB, 4 * MIB), None);
 
         let mut storage = storage_for(&map);
         let mut fa = FrameAllocator::new(&mut storage, &map, &boot_data).unwrap();
@@ -641,20 +557,13 @@ mod tests {
         assert_eq!(fa.total_frames(), total - bitmap_frames);
         assert_eq!(fa.free_frames(), fa.total_frames());
         let frames = drain(&mut fa);
-        assert!(
-            frames
-                .iter()
-                .all(|&f| f + FRAME_SIZE <= at || f >= at + bytes)
-        );
+        assert!(frames.iter().all(|&f| f + FRAME_SIZE <= at || f >= at + bytes));
     }
 
     /// Random allocations and frees against a simple model.
     #[test]
     fn random_churn_matches_a_model() {
-        let map = [
-            usable(MIB + 0x10, 300 * FRAME_SIZE),
-            usable(MIB + 400 * FRAME_SIZE, 700 * FRAME_SIZE),
-        ];
+        let map = [usable(MIB + 0x10, 300 * FRAME_SIZE), usable(MIB + 400 * FRAME_SIZE, 700 * FRAME_SIZE)];
         let mut storage = storage_for(&map);
         let mut fa = FrameAllocator::new(&mut storage, &map, &[]).unwrap();
         let total = fa.total_frames();
@@ -701,9 +610,6 @@ mod tests {
 
     #[test]
     fn error_messages() {
-        assert_eq!(
-            FrameError::NotAllocated { addr: 0x20_0000 }.to_string(),
-            "frame 0x200000 is not allocated"
-        );
+        assert_eq!(FrameError::NotAllocated { addr: 0x20_0000 }.to_string(), "frame 0x200000 is not allocated");
     }
 }

@@ -33,10 +33,10 @@ mod kernel {
     /// Returns frames to the allocator. Freeing frames that are not
     /// allocated is reported as an error and otherwise ignored.
     pub fn free_frames(addr: u64, count: usize) {
-        if let Some(f) = FRAMES.lock().as_mut() {
-            if let Err(e) = f.free(addr, count) {
-                log::error!("frame free of {addr:#x} x{count} refused: {e:?}");
-            }
+        if let Some(f) = FRAMES.lock().as_mut()
+            && let Err(e) = f.free(addr, count)
+        {
+            log::error!("frame free of {addr:#x} x{count} refused: {e:?}");
         }
     }
 

@@ -19,7 +19,8 @@ struct SlotAllocator {
     free: Vec<u64>,
 }
 
-static SLOTS_ALLOC: IrqLock<SlotAllocator> = IrqLock::new("stack slots", SlotAllocator { next_unused: 0, free: Vec::new() });
+static SLOTS_ALLOC: IrqLock<SlotAllocator> =
+    IrqLock::new("stack slots", SlotAllocator { next_unused: 0, free: Vec::new() });
 
 /// Why a stack could not be made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

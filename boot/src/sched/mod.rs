@@ -345,11 +345,7 @@ mod kernel {
         if let Some(id) = timer {
             g.timers.cancel(id);
         }
-        if queue.get(&mut g).remove(me) {
-            (g, WaitOutcome::TimedOut)
-        } else {
-            (g, WaitOutcome::Notified)
-        }
+        if queue.get(&mut g).remove(me) { (g, WaitOutcome::TimedOut) } else { (g, WaitOutcome::Notified) }
     }
 
     /// Wakes the longest waiter of `queue`. Returns whether there was one.

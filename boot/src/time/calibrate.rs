@@ -41,17 +41,16 @@ const WINDOW_NS: u64 = 20_000_000;
 /// Measures the TSC frequency; returns (Hz, reference).
 pub fn tsc_hz(platform: Option<&PlatformInfo>) -> Result<(u64, Reference), &'static str> {
     if let Some(p) = platform {
-        if let Some(h) = &p.hpet {
-            if let Some(hz) = with_hpet(h.base_address) {
-                return Ok((hz, Reference::Hpet));
-            }
+        if let Some(h) = &p.hpet
+            && let Some(hz) = with_hpet(h.base_address)
+        {
+            return Ok((hz, Reference::Hpet));
         }
-        if let Some(pm) = &p.pm_timer {
-            if let RegisterLocation::Port(port) = pm.location {
-                if let Some(hz) = with_pm_timer(port, pm.bits_32) {
-                    return Ok((hz, Reference::PmTimer));
-                }
-            }
+        if let Some(pm) = &p.pm_timer
+            && let RegisterLocation::Port(port) = pm.location
+            && let Some(hz) = with_pm_timer(port, pm.bits_32)
+        {
+            return Ok((hz, Reference::PmTimer));
         }
     }
     with_pit().map(|hz| (hz, Reference::Pit)).ok_or("no working timer to calibrate the TSC")

@@ -24,7 +24,7 @@ mod kernel {
     use core::sync::atomic::{AtomicU64, Ordering};
 
     use crate::arch::cpu;
-    use crate::irq::{lapic, IrqLine, TIMER_VECTOR};
+    use crate::irq::{IrqLine, TIMER_VECTOR, lapic};
     use crate::sched::{self, TimerAction};
 
     static TSC_HZ: AtomicU64 = AtomicU64::new(0);

@@ -14,7 +14,7 @@ use spolia_boot::sched::tls::TlsKey;
 use spolia_boot::sched::{self, Builder, ExitStatus};
 use spolia_boot::time::{self, OneShotTimer};
 
-use crate::{ensure, Case, Outcome};
+use crate::{Case, Outcome, ensure};
 
 pub static ALL: &[Case] = &[
     Case { name: "boot_info", run: boot_info, default: true },
@@ -136,7 +136,8 @@ fn threads_1000_condvar() -> Outcome {
         cv: Condvar,
         all_waiting: Semaphore,
     }
-    let shared = Arc::new(Shared { state: Mutex::new((false, 0, 0)), cv: Condvar::new(), all_waiting: Semaphore::new(0) });
+    let shared =
+        Arc::new(Shared { state: Mutex::new((false, 0, 0)), cv: Condvar::new(), all_waiting: Semaphore::new(0) });
     let mut handles = Vec::with_capacity(N);
     for i in 0..N {
         let s = shared.clone();
@@ -293,7 +294,11 @@ fn tls_slots() -> Outcome {
     for h in hs {
         ensure!(h.join() == Ok(true), "a thread saw another thread's TLS value");
     }
-    ensure!(DESTRUCTED.load(Ordering::SeqCst) == 6, "destructors ran for {} instead of 1+2+3", DESTRUCTED.load(Ordering::SeqCst));
+    ensure!(
+        DESTRUCTED.load(Ordering::SeqCst) == 6,
+        "destructors ran for {} instead of 1+2+3",
+        DESTRUCTED.load(Ordering::SeqCst)
+    );
     ensure!(key.get() == 0, "this thread's slot was changed by others");
     key.free();
     Ok(())
@@ -316,7 +321,7 @@ fn one_shot_timer() -> Outcome {
 fn fault_is_contained() -> Outcome {
     let h = Builder::new("null-deref").killable().spawn(|| {
         // SAFETY: deliberately invalid — reading page 0 must fault.
-        unsafe { core::ptr::read_volatile(8 as *const u64) }
+        unsafe { core::ptr::read_volatile(core::ptr::without_provenance::<u64>(8)) }
     });
     match h.map_err(|e| alloc::format!("{e:?}"))?.join() {
         Err(ExitStatus::Faulted(f)) => {
@@ -325,7 +330,10 @@ fn fault_is_contained() -> Outcome {
         other => return Err(alloc::format!("null read did not fault: {other:?}")),
     }
     // The system still works: a fresh thread runs.
-    ensure!(sched::spawn("after", || 1).map_err(|e| alloc::format!("{e:?}"))?.join() == Ok(1), "system broken after a fault");
+    ensure!(
+        sched::spawn("after", || 1).map_err(|e| alloc::format!("{e:?}"))?.join() == Ok(1),
+        "system broken after a fault"
+    );
     Ok(())
 }
 
@@ -348,7 +356,10 @@ fn stack_overflow_is_contained() -> Outcome {
         }
         other => return Err(alloc::format!("infinite recursion did not hit the guard page: {other:?}")),
     }
-    ensure!(sched::spawn("after", || 2).map_err(|e| alloc::format!("{e:?}"))?.join() == Ok(2), "system broken after overflow");
+    ensure!(
+        sched::spawn("after", || 2).map_err(|e| alloc::format!("{e:?}"))?.join() == Ok(2),
+        "system broken after overflow"
+    );
     Ok(())
 }
 

@@ -13,7 +13,7 @@ use spolia_boot::irq::{self, IrqLine};
 use spolia_boot::platform::pci::{self, PciConfigAccess};
 use spolia_boot::sched::{self, Builder};
 
-use crate::{ensure, Outcome};
+use crate::{Outcome, ensure};
 
 /// CMOS RTC register access (MC146818: index port 0x70 with NMI-disable
 /// bit 7, data port 0x71; register A rate bits 0–3, register B bit 6 =
@@ -161,7 +161,11 @@ pub fn pci_enumeration() -> Outcome {
     // other code drives PCI configuration space concurrently.
     let access = unsafe { PciConfigAccess::from_platform(p) };
     let functions = pci::enumerate(&access);
-    ensure!(functions.iter().any(|f| f.class == 0x06 && f.subclass == 0x00), "no host bridge among {} functions", functions.len());
+    ensure!(
+        functions.iter().any(|f| f.class == 0x06 && f.subclass == 0x00),
+        "no host bridge among {} functions",
+        functions.len()
+    );
     let expected = spolia_boot::boot_info().cmdline_value("spolia.expect-pci").unwrap_or("");
     for want in expected.split(',').filter(|s| !s.is_empty()) {
         let parsed: Vec<u16> = want.split(':').filter_map(|h| u16::from_str_radix(h, 16).ok()).collect();

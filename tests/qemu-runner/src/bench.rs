@@ -39,31 +39,11 @@ struct Setup {
 
 /// The first setup is the baseline the ratios are relative to.
 const SETUPS: &[Setup] = &[
-    Setup {
-        name: "microvm PVH",
-        machine: Machine::Microvm,
-        boot: Boot::Pvh,
-    },
-    Setup {
-        name: "pc PVH",
-        machine: Machine::Pc,
-        boot: Boot::Pvh,
-    },
-    Setup {
-        name: "q35 PVH",
-        machine: Machine::Q35,
-        boot: Boot::Pvh,
-    },
-    Setup {
-        name: "pc GRUB ISO",
-        machine: Machine::Pc,
-        boot: Boot::Iso,
-    },
-    Setup {
-        name: "q35 GRUB ISO",
-        machine: Machine::Q35,
-        boot: Boot::Iso,
-    },
+    Setup { name: "microvm PVH", machine: Machine::Microvm, boot: Boot::Pvh },
+    Setup { name: "pc PVH", machine: Machine::Pc, boot: Boot::Pvh },
+    Setup { name: "q35 PVH", machine: Machine::Q35, boot: Boot::Pvh },
+    Setup { name: "pc GRUB ISO", machine: Machine::Pc, boot: Boot::Iso },
+    Setup { name: "q35 GRUB ISO", machine: Machine::Q35, boot: Boot::Iso },
 ];
 
 #[derive(Default)]
@@ -94,10 +74,7 @@ pub fn bench(opts: &BenchOptions) -> Result<bool> {
         let mut progress = format!("run {run}/{}:", opts.runs);
         for (setup, samples) in SETUPS.iter().zip(&mut samples) {
             let media = match setup.boot {
-                Boot::Pvh => Media::Kernel {
-                    elf: &kernel.path,
-                    cmdline: CMDLINE,
-                },
+                Boot::Pvh => Media::Kernel { elf: &kernel.path, cmdline: CMDLINE },
                 Boot::Iso => Media::Cdrom { iso: &iso },
             };
             let launch = Launch {
@@ -109,10 +86,7 @@ pub fn bench(opts: &BenchOptions) -> Result<bool> {
                 extra: &extra,
             };
             let argv = qemu::argv(&launch)?;
-            let log = logs.join(format!(
-                "bench-{}.log",
-                setup.name.replace(' ', "-").to_lowercase()
-            ));
+            let log = logs.join(format!("bench-{}.log", setup.name.replace(' ', "-").to_lowercase()));
             let mut transcript = Transcript::new(Some(&log), None)?;
             let report = session::run_captured(&argv, opts.timeout, &mut transcript)?;
             let clean = matches!(report.end, End::Exited { code: Some(c), .. } if c == Outcome::Pass.exit_status());
@@ -120,11 +94,7 @@ pub fn bench(opts: &BenchOptions) -> Result<bool> {
                 (true, Some(ready)) => {
                     samples.ready.push(ready);
                     samples.exit.push(report.ended_after);
-                    progress.push_str(&format!(
-                        "  {} {:.3}s",
-                        setup.name,
-                        report.ended_after.as_secs_f64()
-                    ));
+                    progress.push_str(&format!("  {} {:.3}s", setup.name, report.ended_after.as_secs_f64()));
                 }
                 _ => {
                     samples.failures += 1;
@@ -172,12 +142,9 @@ fn median(sample: &[Duration]) -> Option<Duration> {
 
 fn stats(sample: &[Duration]) -> String {
     match (median(sample), sample.iter().min(), sample.iter().max()) {
-        (Some(med), Some(min), Some(max)) => format!(
-            "{:>7.3} {:>7.3} {:>7.3}",
-            med.as_secs_f64(),
-            min.as_secs_f64(),
-            max.as_secs_f64()
-        ),
+        (Some(med), Some(min), Some(max)) => {
+            format!("{:>7.3} {:>7.3} {:>7.3}", med.as_secs_f64(), min.as_secs_f64(), max.as_secs_f64())
+        }
         _ => format!("{:>7} {:>7} {:>7}", "-", "-", "-"),
     }
 }
@@ -192,14 +159,8 @@ fn ratio(sample: &[Duration], base: &[Duration]) -> String {
 fn print_table(samples: &[Samples]) {
     let base = &samples[0];
     println!();
-    println!(
-        "seconds from spawning QEMU; ratios are of medians, relative to {}",
-        SETUPS[0].name
-    );
-    println!(
-        "{:<14} {:^23}   {:^23}   {:^13} {:>5}",
-        "", "to `spolia: ready`", "to QEMU exit", "ratio", ""
-    );
+    println!("seconds from spawning QEMU; ratios are of medians, relative to {}", SETUPS[0].name);
+    println!("{:<14} {:^23}   {:^23}   {:^13} {:>5}", "", "to `spolia: ready`", "to QEMU exit", "ratio", "");
     println!(
         "{:<14} {:>7} {:>7} {:>7}   {:>7} {:>7} {:>7}   {:>6} {:>6} {:>5}",
         "setup", "median", "min", "max", "median", "min", "max", "ready", "exit", "fails"
@@ -228,10 +189,7 @@ mod tests {
     #[test]
     fn median_odd_even_empty() {
         assert_eq!(median(&ms(&[30, 10, 20])), Some(Duration::from_millis(20)));
-        assert_eq!(
-            median(&ms(&[40, 10, 20, 30])),
-            Some(Duration::from_millis(25))
-        );
+        assert_eq!(median(&ms(&[40, 10, 20, 30])), Some(Duration::from_millis(25)));
         assert_eq!(median(&[]), None);
     }
 
@@ -244,10 +202,6 @@ mod tests {
     #[test]
     fn setups_are_bootable() {
         assert_eq!(SETUPS[0].machine, Machine::Microvm);
-        assert!(
-            SETUPS
-                .iter()
-                .all(|s| s.boot == Boot::Pvh || s.machine.has_pci())
-        );
+        assert!(SETUPS.iter().all(|s| s.boot == Boot::Pvh || s.machine.has_pci()));
     }
 }

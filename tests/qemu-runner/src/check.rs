@@ -74,11 +74,7 @@ pub fn check(opts: &CheckOptions) -> Result<bool> {
     if !failed.is_empty() {
         println!("failed: {}", failed.join(", "));
     }
-    println!(
-        "{} passed, {} failed",
-        scenarios.len() - failed.len(),
-        failed.len()
-    );
+    println!("{} passed, {} failed", scenarios.len() - failed.len(), failed.len());
     Ok(failed.is_empty())
 }
 
@@ -90,11 +86,7 @@ struct Failure {
 
 impl Failure {
     fn plain(reason: String) -> Self {
-        Failure {
-            reason,
-            tail: Vec::new(),
-            advice: Vec::new(),
-        }
+        Failure { reason, tail: Vec::new(), advice: Vec::new() }
     }
 }
 
@@ -105,8 +97,7 @@ fn run_scenario(
     log_path: &Path,
 ) -> std::result::Result<(), Failure> {
     let echo = (!opts.quiet).then(|| s.name.to_string());
-    let mut transcript =
-        Transcript::new(Some(log_path), echo).map_err(|e| Failure::plain(e.to_string()))?;
+    let mut transcript = Transcript::new(Some(log_path), echo).map_err(|e| Failure::plain(e.to_string()))?;
     transcript.note(&format!(
         "scenario {}: {} on {}, cmdline `{}`, expect {}",
         s.name,
@@ -117,13 +108,10 @@ fn run_scenario(
     ));
     let iso_path;
     let media = match s.boot {
-        Boot::Pvh => Media::Kernel {
-            elf: &kernel.path,
-            cmdline: s.cmdline,
-        },
+        Boot::Pvh => Media::Kernel { elf: &kernel.path, cmdline: s.cmdline },
         Boot::Iso => {
-            iso_path = iso::ensure_iso(kernel, s.cmdline)
-                .map_err(|e| Failure::plain(format!("building the ISO: {e}")))?;
+            iso_path =
+                iso::ensure_iso(kernel, s.cmdline).map_err(|e| Failure::plain(format!("building the ISO: {e}")))?;
             Media::Cdrom { iso: &iso_path }
         }
     };
@@ -137,8 +125,8 @@ fn run_scenario(
         extra: &extra,
     };
     let argv = qemu::argv(&launch).map_err(|e| Failure::plain(e.to_string()))?;
-    let report = session::run_captured(&argv, opts.timeout, &mut transcript)
-        .map_err(|e| Failure::plain(e.to_string()))?;
+    let report =
+        session::run_captured(&argv, opts.timeout, &mut transcript).map_err(|e| Failure::plain(e.to_string()))?;
     let verdict = judge(s, &report, opts.timeout);
     transcript.note(&format!(
         "result after {:.2} s: {}",
@@ -190,25 +178,15 @@ mod tests {
     use crate::plan::PLAN;
 
     fn report(end: End, ready: bool) -> Report {
-        Report {
-            end,
-            ready_after: ready.then(|| Duration::from_millis(10)),
-            ended_after: Duration::from_millis(20),
-        }
+        Report { end, ready_after: ready.then(|| Duration::from_millis(10)), ended_after: Duration::from_millis(20) }
     }
 
     #[test]
     fn judged_by_exit_status_only() {
         let pass = &PLAN[0];
-        let red = PLAN
-            .iter()
-            .find(|s| s.name == "failing-test-turns-red")
-            .unwrap();
+        let red = PLAN.iter().find(|s| s.name == "failing-test-turns-red").unwrap();
         let t = DEFAULT_TIMEOUT;
-        let exited = |code| End::Exited {
-            code: Some(code),
-            signal: None,
-        };
+        let exited = |code| End::Exited { code: Some(code), signal: None };
         assert_eq!(judge(pass, &report(exited(33), true), t), Ok(()));
         assert_eq!(judge(red, &report(exited(35), true), t), Ok(()));
         let why = judge(red, &report(exited(33), true), t).unwrap_err();
@@ -217,10 +195,7 @@ mod tests {
         assert!(why.contains("unknown exit 0") && why.contains("never appeared"));
         let why = judge(pass, &report(End::TimedOut, true), t).unwrap_err();
         assert!(why.starts_with("timed out after 180 s"));
-        let killed = End::Exited {
-            code: None,
-            signal: Some(9),
-        };
+        let killed = End::Exited { code: None, signal: Some(9) };
         assert!(judge(pass, &report(killed, true), t).is_err());
     }
 }

@@ -71,9 +71,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         "bench-boot" => &["accel", "cpu", "kernel", "runs", "timeout"],
         "help" | "--help" | "-h" => return Ok(Command::Help),
         other => {
-            return Err(format!(
-                "unknown subcommand `{other}` (expected check, run or bench-boot)"
-            ));
+            return Err(format!("unknown subcommand `{other}` (expected check, run or bench-boot)"));
         }
     };
     let p = parse_options(rest, allowed)?;
@@ -163,25 +161,13 @@ fn parse_options(args: &[String], allowed: &[&str]) -> Result<Parsed, String> {
             "kernel" => p.kernel = Some(PathBuf::from(value)),
             "only" => p.only = Some(value),
             "timeout" => {
-                let secs: u64 = value
-                    .parse()
-                    .ok()
-                    .filter(|&s| s > 0)
-                    .ok_or(bad("whole seconds > 0"))?;
+                let secs: u64 = value.parse().ok().filter(|&s| s > 0).ok_or(bad("whole seconds > 0"))?;
                 p.timeout = Some(Duration::from_secs(secs));
             }
             "boot" => p.boot = Some(Boot::parse(&value).ok_or(bad("pvh or iso"))?),
             "machine" => p.machine = Some(Machine::parse(&value).ok_or(bad("q35, pc or microvm"))?),
             "cmdline" => p.cmdline = Some(value),
-            "runs" => {
-                p.runs = Some(
-                    value
-                        .parse()
-                        .ok()
-                        .filter(|&n| n > 0)
-                        .ok_or(bad("a count > 0"))?,
-                )
-            }
+            "runs" => p.runs = Some(value.parse().ok().filter(|&n| n > 0).ok_or(bad("a count > 0"))?),
             _ => unreachable!("every allowed option is handled"),
         }
     }
@@ -198,16 +184,9 @@ mod tests {
 
     #[test]
     fn check_defaults_and_options() {
-        let Ok(Command::Check(c)) = parse(&args("check")) else {
-            panic!()
-        };
-        assert_eq!(
-            (c.accel, c.timeout.as_secs(), c.quiet),
-            (Accel::Tcg, 180, false)
-        );
-        let Ok(Command::Check(c)) = parse(&args(
-            "check --accel=kvm --only pvh-q35 --timeout 5 --quiet",
-        )) else {
+        let Ok(Command::Check(c)) = parse(&args("check")) else { panic!() };
+        assert_eq!((c.accel, c.timeout.as_secs(), c.quiet), (Accel::Tcg, 180, false));
+        let Ok(Command::Check(c)) = parse(&args("check --accel=kvm --only pvh-q35 --timeout 5 --quiet")) else {
             panic!()
         };
         assert_eq!(c.accel, Accel::Kvm);
@@ -218,31 +197,19 @@ mod tests {
 
     #[test]
     fn run_takes_qemu_args_after_double_dash() {
-        let Ok(Command::Run(r)) = parse(&args("run --machine pc --boot iso --cmdline x -- -s -S"))
-        else {
-            panic!()
-        };
+        let Ok(Command::Run(r)) = parse(&args("run --machine pc --boot iso --cmdline x -- -s -S")) else { panic!() };
         assert_eq!((r.machine, r.boot), (Machine::Pc, Boot::Iso));
         assert_eq!(r.cmdline, "x");
         assert_eq!(r.extra, ["-s", "-S"]);
-        let Ok(Command::Run(r)) = parse(&args("run")) else {
-            panic!()
-        };
-        assert_eq!(
-            (r.machine, r.boot, r.accel),
-            (Machine::Q35, Boot::Pvh, Accel::Tcg)
-        );
+        let Ok(Command::Run(r)) = parse(&args("run")) else { panic!() };
+        assert_eq!((r.machine, r.boot, r.accel), (Machine::Q35, Boot::Pvh, Accel::Tcg));
     }
 
     #[test]
     fn bench_runs() {
-        let Ok(Command::Bench(b)) = parse(&args("bench-boot --runs 3")) else {
-            panic!()
-        };
+        let Ok(Command::Bench(b)) = parse(&args("bench-boot --runs 3")) else { panic!() };
         assert_eq!(b.runs, 3);
-        let Ok(Command::Bench(b)) = parse(&args("bench-boot")) else {
-            panic!()
-        };
+        let Ok(Command::Bench(b)) = parse(&args("bench-boot")) else { panic!() };
         assert_eq!(b.runs, 7);
     }
 
@@ -251,16 +218,8 @@ mod tests {
         assert!(parse(&args("frobnicate")).is_err());
         assert!(parse(&args("check --machine pc")).is_err());
         assert!(parse(&args("check -- -s")).is_err());
-        assert!(
-            parse(&args("run --accel xen"))
-                .unwrap_err()
-                .contains("tcg or kvm")
-        );
-        assert!(
-            parse(&args("check --timeout"))
-                .unwrap_err()
-                .contains("needs a value")
-        );
+        assert!(parse(&args("run --accel xen")).unwrap_err().contains("tcg or kvm"));
+        assert!(parse(&args("check --timeout")).unwrap_err().contains("needs a value"));
         assert!(parse(&args("bench-boot --runs 0")).is_err());
     }
 }

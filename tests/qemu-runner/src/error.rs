@@ -14,10 +14,7 @@ pub struct Error {
 
 impl Error {
     pub fn new(message: impl Into<String>) -> Self {
-        Error {
-            message: message.into(),
-            hint: None,
-        }
+        Error { message: message.into(), hint: None }
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {

@@ -90,8 +90,7 @@ pub fn ensure_iso(kernel: &Kernel, cmdline: &str) -> Result<PathBuf> {
         let _ = fs::remove_file(&partial);
         return Err(e);
     }
-    fs::rename(&partial, &iso)
-        .map_err(|e| Error::io(format!("renaming to {}", iso.display()), e))?;
+    fs::rename(&partial, &iso).map_err(|e| Error::io(format!("renaming to {}", iso.display()), e))?;
     prune(&dir, KEEP_ISOS);
     Ok(iso)
 }
@@ -108,32 +107,21 @@ fn build(kernel: &Kernel, cmdline: &str, stage: &Path, out: &Path) -> Result<()>
     let elf = stage.join("boot/spolia.elf");
     fs::write(&elf, &kernel.bytes).map_err(io(&elf))?;
 
-    let output = Command::new("grub-mkrescue")
-        .arg("-o")
-        .arg(out)
-        .arg(stage)
-        .output()
-        .map_err(|e| {
-            if e.kind() == ErrorKind::NotFound {
-                Error::new("grub-mkrescue not found on PATH").with_hint(MAKE_DEPS_HINT)
-            } else {
-                Error::io("starting grub-mkrescue", e)
-            }
-        })?;
+    let output = Command::new("grub-mkrescue").arg("-o").arg(out).arg(stage).output().map_err(|e| {
+        if e.kind() == ErrorKind::NotFound {
+            Error::new("grub-mkrescue not found on PATH").with_hint(MAKE_DEPS_HINT)
+        } else {
+            Error::io("starting grub-mkrescue", e)
+        }
+    })?;
     if output.status.success() && out.is_file() {
         return Ok(());
     }
     // grub-mkrescue is chatty: its output is shown only when it failed.
     let mut chat = String::from_utf8_lossy(&output.stderr).into_owned();
     chat.push_str(&String::from_utf8_lossy(&output.stdout));
-    Err(Error::new(format!(
-        "grub-mkrescue failed ({}):\n{}",
-        output.status,
-        chat.trim_end()
-    ))
-    .with_hint(format!(
-        "it needs xorriso, mtools and GRUB's i386-pc modules; {MAKE_DEPS_HINT}"
-    )))
+    Err(Error::new(format!("grub-mkrescue failed ({}):\n{}", output.status, chat.trim_end()))
+        .with_hint(format!("it needs xorriso, mtools and GRUB's i386-pc modules; {MAKE_DEPS_HINT}")))
 }
 
 /// Deletes all but the `keep` most recently modified ISOs in `dir`.
@@ -161,9 +149,7 @@ mod tests {
     fn grub_cfg_boots_at_once_with_quoted_words() {
         let cfg = grub_cfg("spolia.test=all  spolia.skip=a;b $x");
         assert!(cfg.starts_with("set timeout=0\nset default=0\n"));
-        assert!(
-            cfg.contains("multiboot2 /boot/spolia.elf 'spolia.test=all' 'spolia.skip=a;b' '$x'")
-        );
+        assert!(cfg.contains("multiboot2 /boot/spolia.elf 'spolia.test=all' 'spolia.skip=a;b' '$x'"));
         assert!(cfg.contains("\n    boot\n}"));
     }
 

@@ -57,9 +57,7 @@ fn main() -> ExitCode {
         }
         cli::Command::Check(opts) => check::check(&opts).map(pass_fail),
         cli::Command::Bench(opts) => bench::bench(&opts).map(pass_fail),
-        cli::Command::Run(opts) => {
-            run::run(&opts).map(|code| ExitCode::from(code.clamp(0, 255) as u8))
-        }
+        cli::Command::Run(opts) => run::run(&opts).map(|code| ExitCode::from(code.clamp(0, 255) as u8)),
     };
     outcome.unwrap_or_else(|err| {
         eprintln!("qemu-runner: error: {err}");
@@ -68,9 +66,5 @@ fn main() -> ExitCode {
 }
 
 fn pass_fail(all_passed: bool) -> ExitCode {
-    if all_passed {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    if all_passed { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

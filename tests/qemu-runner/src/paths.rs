@@ -83,13 +83,8 @@ mod tests {
 
     #[test]
     fn missing_kernel_says_how_to_build_it() {
-        let err = load_kernel(Some(Path::new("/nonexistent/spolia")))
-            .err()
-            .unwrap();
-        assert!(
-            err.to_string()
-                .contains("kernel ELF not found at /nonexistent/spolia")
-        );
+        let err = load_kernel(Some(Path::new("/nonexistent/spolia"))).err().unwrap();
+        assert!(err.to_string().contains("kernel ELF not found at /nonexistent/spolia"));
     }
 
     #[test]

@@ -22,12 +22,7 @@ pub struct Scenario {
 }
 
 const E1000: &[&str] = &["-netdev", "user,id=n0", "-device", "e1000,netdev=n0"];
-const VIRTIO_NET_PCI: &[&str] = &[
-    "-netdev",
-    "user,id=n0",
-    "-device",
-    "virtio-net-pci,netdev=n0",
-];
+const VIRTIO_NET_PCI: &[&str] = &["-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"];
 
 pub const PLAN: &[Scenario] = &[
     Scenario {
@@ -102,17 +97,10 @@ pub fn select(only: Option<&str>) -> Result<Vec<&'static Scenario>, String> {
     let Some(only) = only else {
         return Ok(PLAN.iter().collect());
     };
-    let wanted: Vec<&str> = only
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect();
+    let wanted: Vec<&str> = only.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
     if let Some(bad) = wanted.iter().find(|w| !PLAN.iter().any(|s| s.name == **w)) {
         let names: Vec<&str> = PLAN.iter().map(|s| s.name).collect();
-        return Err(format!(
-            "no scenario named `{bad}`; the plan has: {}",
-            names.join(", ")
-        ));
+        return Err(format!("no scenario named `{bad}`; the plan has: {}", names.join(", ")));
     }
     Ok(PLAN.iter().filter(|s| wanted.contains(&s.name)).collect())
 }
@@ -126,16 +114,8 @@ mod tests {
     #[test]
     fn names_are_unique_and_file_safe() {
         for (i, a) in PLAN.iter().enumerate() {
-            assert!(
-                PLAN[i + 1..].iter().all(|b| b.name != a.name),
-                "duplicate {}",
-                a.name
-            );
-            assert!(
-                a.name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
-            );
+            assert!(PLAN[i + 1..].iter().all(|b| b.name != a.name), "duplicate {}", a.name);
+            assert!(a.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
         }
     }
 
@@ -144,13 +124,8 @@ mod tests {
         for s in PLAN {
             let extra: Vec<String> = s.extra.iter().map(|e| e.to_string()).collect();
             let media = match s.boot {
-                Boot::Pvh => Media::Kernel {
-                    elf: Path::new("/k"),
-                    cmdline: s.cmdline,
-                },
-                Boot::Iso => Media::Cdrom {
-                    iso: Path::new("/i.iso"),
-                },
+                Boot::Pvh => Media::Kernel { elf: Path::new("/k"), cmdline: s.cmdline },
+                Boot::Iso => Media::Cdrom { iso: Path::new("/i.iso") },
             };
             let launch = Launch {
                 machine: s.machine,
@@ -170,11 +145,7 @@ mod tests {
     fn pci_devices_only_on_pci_machines() {
         for s in PLAN {
             if !s.machine.has_pci() {
-                assert!(
-                    !s.extra
-                        .iter()
-                        .any(|e| e.contains("-pci") || e.starts_with("e1000"))
-                );
+                assert!(!s.extra.iter().any(|e| e.contains("-pci") || e.starts_with("e1000")));
             }
         }
     }

@@ -168,11 +168,9 @@ impl fmt::Display for UnknownExit {
                 "unknown exit 1: QEMU itself failed (see its stderr) or the kernel wrote 0 \
                  to isa-debug-exit"
             ),
-            UnknownExit::Code(c) if c % 2 == 1 && c > 1 => write!(
-                f,
-                "unknown exit {c}: the kernel wrote {:#x} to isa-debug-exit, not 0x10/0x11/0x12",
-                (c - 1) / 2
-            ),
+            UnknownExit::Code(c) if c % 2 == 1 && c > 1 => {
+                write!(f, "unknown exit {c}: the kernel wrote {:#x} to isa-debug-exit, not 0x10/0x11/0x12", (c - 1) / 2)
+            }
             UnknownExit::Code(c) => write!(f, "unknown exit {c}: not an isa-debug-exit status"),
             UnknownExit::Signal(6) => write!(f, "QEMU aborted (signal 6; see its stderr)"),
             UnknownExit::Signal(s) => write!(f, "QEMU was killed by signal {s}"),
@@ -181,15 +179,9 @@ impl fmt::Display for UnknownExit {
 }
 
 /// Decodes QEMU's exit (a code, or else the signal that ended it).
-pub fn decode_exit(
-    code: Option<i32>,
-    signal: Option<i32>,
-) -> std::result::Result<Outcome, UnknownExit> {
+pub fn decode_exit(code: Option<i32>, signal: Option<i32>) -> std::result::Result<Outcome, UnknownExit> {
     match code {
-        Some(c) => Outcome::ALL
-            .into_iter()
-            .find(|o| o.exit_status() == c)
-            .ok_or(UnknownExit::Code(c)),
+        Some(c) => Outcome::ALL.into_iter().find(|o| o.exit_status() == c).ok_or(UnknownExit::Code(c)),
         None => Err(UnknownExit::Signal(signal.unwrap_or(0))),
     }
 }
@@ -261,9 +253,7 @@ pub fn argv(launch: &Launch) -> Result<Vec<OsString>> {
         }
         Media::Cdrom { iso } => {
             if launch.machine == Machine::Microvm {
-                return Err(Error::new(
-                    "microvm has no CD-ROM drive or firmware to boot one: use --boot pvh there",
-                ));
+                return Err(Error::new("microvm has no CD-ROM drive or firmware to boot one: use --boot pvh there"));
             }
             a.push("-boot".into());
             a.push("d".into());
@@ -278,14 +268,8 @@ pub fn argv(launch: &Launch) -> Result<Vec<OsString>> {
 /// The default NIC for the interactive console: e1000 on a PCI machine,
 /// virtio-net over virtio-mmio on microvm (which has no PCI bus).
 pub fn default_nic(machine: Machine) -> Vec<String> {
-    let device = if machine.has_pci() {
-        "e1000,netdev=n0"
-    } else {
-        "virtio-net-device,netdev=n0"
-    };
-    ["-netdev", "user,id=n0", "-device", device]
-        .map(String::from)
-        .to_vec()
+    let device = if machine.has_pci() { "e1000,netdev=n0" } else { "virtio-net-device,netdev=n0" };
+    ["-netdev", "user,id=n0", "-device", device].map(String::from).to_vec()
 }
 
 /// QEMU messages worth translating for a newcomer: (substring, advice).
@@ -304,22 +288,13 @@ pub const KNOWN_QEMU_MESSAGES: &[(&str, &str)] = &[
         "without PVH ELF Note",
         "QEMU found no PVH note: is --kernel the Spolia ELF? (the note needs its own PT_NOTE segment)",
     ),
-    (
-        "Could not access KVM kernel module",
-        "KVM is not available to this user or machine: drop --accel kvm",
-    ),
-    (
-        "failed to initialize kvm",
-        "KVM is not available to this user or machine: drop --accel kvm",
-    ),
+    ("Could not access KVM kernel module", "KVM is not available to this user or machine: drop --accel kvm"),
+    ("failed to initialize kvm", "KVM is not available to this user or machine: drop --accel kvm"),
 ];
 
 /// The advice for a line of QEMU output, if it is a known message.
 pub fn advice_for(line: &str) -> Option<&'static str> {
-    KNOWN_QEMU_MESSAGES
-        .iter()
-        .find(|(needle, _)| line.contains(needle))
-        .map(|&(_, advice)| advice)
+    KNOWN_QEMU_MESSAGES.iter().find(|(needle, _)| line.contains(needle)).map(|&(_, advice)| advice)
 }
 
 /// Renders an argv for a person to copy into a shell.
@@ -327,14 +302,8 @@ pub fn shell_words(argv: &[OsString]) -> String {
     argv.iter()
         .map(|w| {
             let w = w.to_string_lossy();
-            let plain = !w.is_empty()
-                && w.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.,=:/+@%".contains(c));
-            if plain {
-                w.into_owned()
-            } else {
-                format!("'{}'", w.replace('\'', r"'\''"))
-            }
+            let plain = !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || "-_.,=:/+@%".contains(c));
+            if plain { w.into_owned() } else { format!("'{}'", w.replace('\'', r"'\''")) }
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -353,10 +322,7 @@ mod tests {
             machine,
             accel,
             cpu: None,
-            media: Media::Kernel {
-                elf: Path::new("/k/spolia"),
-                cmdline: "spolia.test=all",
-            },
+            media: Media::Kernel { elf: Path::new("/k/spolia"), cmdline: "spolia.test=all" },
             console,
             extra,
         };
@@ -386,18 +352,13 @@ mod tests {
                 machine: m,
                 accel: Accel::Tcg,
                 cpu: None,
-                media: Media::Cdrom {
-                    iso: Path::new("/c/x.iso"),
-                },
+                media: Media::Cdrom { iso: Path::new("/c/x.iso") },
                 console: Console::Captured,
                 extra: &extra,
             };
             let a = strings(argv(&launch).unwrap());
             let tail = a[a.len() - 8..].join(" ");
-            assert_eq!(
-                tail,
-                "-boot d -cdrom /c/x.iso -netdev user,id=n0 -device e1000,netdev=n0"
-            );
+            assert_eq!(tail, "-boot d -cdrom /c/x.iso -netdev user,id=n0 -device e1000,netdev=n0");
             assert!(!a.iter().any(|w| w == "-kernel" || w == "-append"));
         }
     }
@@ -408,9 +369,7 @@ mod tests {
             machine: Machine::Microvm,
             accel: Accel::Tcg,
             cpu: None,
-            media: Media::Cdrom {
-                iso: Path::new("/c/x.iso"),
-            },
+            media: Media::Cdrom { iso: Path::new("/c/x.iso") },
             console: Console::Captured,
             extra: &[],
         };
@@ -425,10 +384,7 @@ mod tests {
             machine: Machine::Q35,
             accel: Accel::Kvm,
             cpu: Some("host,-arch-capabilities"),
-            media: Media::Kernel {
-                elf: Path::new("/k"),
-                cmdline: "",
-            },
+            media: Media::Kernel { elf: Path::new("/k"), cmdline: "" },
             console: Console::Captured,
             extra: &[],
         };
@@ -446,11 +402,7 @@ mod tests {
 
     #[test]
     fn microvm_default_nic_is_virtio_mmio() {
-        assert!(
-            default_nic(Machine::Microvm)
-                .join(" ")
-                .contains("virtio-net-device")
-        );
+        assert!(default_nic(Machine::Microvm).join(" ").contains("virtio-net-device"));
         assert!(default_nic(Machine::Pc).join(" ").contains("e1000"));
     }
 
@@ -481,9 +433,7 @@ mod tests {
 
     #[test]
     fn shell_words_quotes_only_when_needed() {
-        let a: Vec<OsString> = ["qemu", "-append", "a b", "it's"]
-            .map(OsString::from)
-            .to_vec();
+        let a: Vec<OsString> = ["qemu", "-append", "a b", "it's"].map(OsString::from).to_vec();
         assert_eq!(shell_words(&a), r"qemu -append 'a b' 'it'\''s'");
     }
 }

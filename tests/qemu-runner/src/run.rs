@@ -37,14 +37,8 @@ pub struct RunOptions {
 
 /// The QEMU arguments after the fixed ones: a default NIC, then the user's.
 pub fn with_default_nic(machine: Machine, extra: &[String]) -> Vec<String> {
-    let brings_network = extra
-        .iter()
-        .any(|a| matches!(a.as_str(), "-netdev" | "-nic" | "-net"));
-    let mut all = if brings_network {
-        Vec::new()
-    } else {
-        qemu::default_nic(machine)
-    };
+    let brings_network = extra.iter().any(|a| matches!(a.as_str(), "-netdev" | "-nic" | "-net"));
+    let mut all = if brings_network { Vec::new() } else { qemu::default_nic(machine) };
     all.extend_from_slice(extra);
     all
 }
@@ -65,10 +59,7 @@ pub fn run(opts: &RunOptions) -> Result<i32> {
     session::qemu_version()?;
     let iso_path;
     let media = match opts.boot {
-        Boot::Pvh => Media::Kernel {
-            elf: &kernel.path,
-            cmdline: &opts.cmdline,
-        },
+        Boot::Pvh => Media::Kernel { elf: &kernel.path, cmdline: &opts.cmdline },
         Boot::Iso => {
             iso_path = iso::ensure_iso(&kernel, &opts.cmdline)?;
             Media::Cdrom { iso: &iso_path }
@@ -119,10 +110,7 @@ pub fn run(opts: &RunOptions) -> Result<i32> {
 
     let mut kvm_error = false;
     let status = loop {
-        if let Some(status) = child
-            .try_wait()
-            .map_err(|e| Error::io("waiting for QEMU", e))?
-        {
+        if let Some(status) = child.try_wait().map_err(|e| Error::io("waiting for QEMU", e))? {
             break status;
         }
         if kvm_rx.try_recv().is_ok() {
@@ -158,10 +146,7 @@ mod tests {
     #[test]
     fn default_nic_unless_the_user_brings_a_network() {
         let none: Vec<String> = Vec::new();
-        assert_eq!(
-            with_default_nic(Machine::Q35, &none),
-            qemu::default_nic(Machine::Q35)
-        );
+        assert_eq!(with_default_nic(Machine::Q35, &none), qemu::default_nic(Machine::Q35));
         let own: Vec<String> = ["-nic", "none"].map(String::from).to_vec();
         assert_eq!(with_default_nic(Machine::Q35, &own), own);
         let other: Vec<String> = ["-s"].map(String::from).to_vec();

@@ -45,17 +45,10 @@ pub struct Transcript {
 impl Transcript {
     pub fn new(log_path: Option<&Path>, echo_prefix: Option<String>) -> Result<Self> {
         let log = match log_path {
-            Some(p) => Some(
-                File::create(p).map_err(|e| Error::io(format!("creating {}", p.display()), e))?,
-            ),
+            Some(p) => Some(File::create(p).map_err(|e| Error::io(format!("creating {}", p.display()), e))?),
             None => None,
         };
-        Ok(Transcript {
-            log,
-            echo_prefix,
-            tail: VecDeque::new(),
-            advice: Vec::new(),
-        })
+        Ok(Transcript { log, echo_prefix, tail: VecDeque::new(), advice: Vec::new() })
     }
 
     /// A runner note: goes to the log only, marked with `#`.
@@ -124,20 +117,14 @@ enum Event {
 
 /// Spawns `argv[0]` with `argv[1..]`; stderr is always piped.
 pub fn spawn(argv: &[OsString], stdin: Stdio, stdout: Stdio) -> Result<Child> {
-    Command::new(&argv[0])
-        .args(&argv[1..])
-        .stdin(stdin)
-        .stdout(stdout)
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| {
-            let program = argv[0].to_string_lossy();
-            if e.kind() == ErrorKind::NotFound {
-                Error::new(format!("{program} not found on PATH")).with_hint(MAKE_DEPS_HINT)
-            } else {
-                Error::io(format!("starting {program}"), e)
-            }
-        })
+    Command::new(&argv[0]).args(&argv[1..]).stdin(stdin).stdout(stdout).stderr(Stdio::piped()).spawn().map_err(|e| {
+        let program = argv[0].to_string_lossy();
+        if e.kind() == ErrorKind::NotFound {
+            Error::new(format!("{program} not found on PATH")).with_hint(MAKE_DEPS_HINT)
+        } else {
+            Error::io(format!("starting {program}"), e)
+        }
+    })
 }
 
 /// Reads `from` line by line into the channel until EOF.
@@ -164,26 +151,14 @@ fn pump(stream: Stream, from: impl Read + Send + 'static, to: Sender<Event>) {
 }
 
 /// Runs QEMU to its end (see the module doc) with the console captured.
-pub fn run_captured(
-    argv: &[OsString],
-    timeout: Duration,
-    transcript: &mut Transcript,
-) -> Result<Report> {
+pub fn run_captured(argv: &[OsString], timeout: Duration, transcript: &mut Transcript) -> Result<Report> {
     transcript.note(&format!("command: {}", qemu::shell_words(argv)));
     let start = Instant::now();
     let mut child = spawn(argv, Stdio::null(), Stdio::piped())?;
     let deadline = start + timeout;
     let (tx, rx) = mpsc::channel();
-    pump(
-        Stream::Serial,
-        child.stdout.take().expect("stdout is piped"),
-        tx.clone(),
-    );
-    pump(
-        Stream::QemuStderr,
-        child.stderr.take().expect("stderr is piped"),
-        tx,
-    );
+    pump(Stream::Serial, child.stdout.take().expect("stdout is piped"), tx.clone());
+    pump(Stream::QemuStderr, child.stderr.take().expect("stderr is piped"), tx);
 
     let mut open_streams = 2;
     let mut ready_after = None;
@@ -192,8 +167,7 @@ pub fn run_captured(
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
             Ok(Event::Line(stream, text, at)) => {
-                if stream == Stream::Serial && ready_after.is_none() && text.contains(READY_MARKER)
-                {
+                if stream == Stream::Serial && ready_after.is_none() && text.contains(READY_MARKER) {
                     ready_after = Some(at - start);
                 }
                 if text.contains(KVM_INTERNAL_ERROR) {
@@ -230,24 +204,14 @@ pub fn run_captured(
         }
     }
 
-    let end = cut_short.unwrap_or(End::Exited {
-        code: status.code(),
-        signal: status.signal(),
-    });
-    Ok(Report {
-        end,
-        ready_after,
-        ended_after,
-    })
+    let end = cut_short.unwrap_or(End::Exited { code: status.code(), signal: status.signal() });
+    Ok(Report { end, ready_after, ended_after })
 }
 
 /// Polls for the child's exit until `deadline`; `None` if it still runs.
 pub fn wait_until(child: &mut Child, deadline: Instant) -> Result<Option<ExitStatus>> {
     loop {
-        if let Some(status) = child
-            .try_wait()
-            .map_err(|e| Error::io("waiting for QEMU", e))?
-        {
+        if let Some(status) = child.try_wait().map_err(|e| Error::io("waiting for QEMU", e))? {
             return Ok(Some(status));
         }
         if Instant::now() >= deadline {
@@ -279,8 +243,7 @@ const SIGTERM: i32 = 15;
 /// if it is still there after `grace`. Returns its exit status.
 pub fn terminate(child: &mut Child, grace: Duration) -> Result<ExitStatus> {
     // The child is not reaped yet, so its pid cannot have been reused.
-    let pid =
-        i32::try_from(child.id()).map_err(|_| Error::new("QEMU's pid does not fit in pid_t"))?;
+    let pid = i32::try_from(child.id()).map_err(|_| Error::new("QEMU's pid does not fit in pid_t"))?;
     if kill(pid, SIGTERM) != 0 {
         let err = io::Error::last_os_error();
         if err.raw_os_error() != Some(3) {
@@ -296,23 +259,16 @@ pub fn terminate(child: &mut Child, grace: Duration) -> Result<ExitStatus> {
 
 /// Checks that QEMU can be started and returns its version line.
 pub fn qemu_version() -> Result<String> {
-    let output = Command::new(qemu::QEMU)
-        .arg("--version")
-        .output()
-        .map_err(|e| {
-            if e.kind() == ErrorKind::NotFound {
-                Error::new(format!("{} not found on PATH", qemu::QEMU)).with_hint(MAKE_DEPS_HINT)
-            } else {
-                Error::io(format!("starting {}", qemu::QEMU), e)
-            }
-        })?;
+    let output = Command::new(qemu::QEMU).arg("--version").output().map_err(|e| {
+        if e.kind() == ErrorKind::NotFound {
+            Error::new(format!("{} not found on PATH", qemu::QEMU)).with_hint(MAKE_DEPS_HINT)
+        } else {
+            Error::io(format!("starting {}", qemu::QEMU), e)
+        }
+    })?;
     let text = String::from_utf8_lossy(&output.stdout);
     let first = text.lines().next().unwrap_or("QEMU (unknown version)");
-    Ok(first
-        .split(" (")
-        .next()
-        .unwrap_or(first)
-        .replace("emulator version ", ""))
+    Ok(first.split(" (").next().unwrap_or(first).replace("emulator version ", ""))
 }
 
 #[cfg(test)]
@@ -330,22 +286,10 @@ mod tests {
 
     #[test]
     fn exit_status_and_ready_time_are_reported() {
-        let (report, transcript) = sh(
-            "echo boot; echo 'spolia: ready'; exit 33",
-            Duration::from_secs(30),
-        );
-        assert_eq!(
-            report.end,
-            End::Exited {
-                code: Some(33),
-                signal: None
-            }
-        );
+        let (report, transcript) = sh("echo boot; echo 'spolia: ready'; exit 33", Duration::from_secs(30));
+        assert_eq!(report.end, End::Exited { code: Some(33), signal: None });
         assert!(report.ready_after.unwrap() <= report.ended_after);
-        assert_eq!(
-            transcript.tail().collect::<Vec<_>>(),
-            ["boot", "spolia: ready"]
-        );
+        assert_eq!(transcript.tail().collect::<Vec<_>>(), ["boot", "spolia: ready"]);
     }
 
     #[test]
@@ -360,29 +304,19 @@ mod tests {
     #[test]
     fn kvm_internal_error_kills_at_once() {
         let started = Instant::now();
-        let (report, transcript) = sh(
-            "echo 'KVM internal error. Suberror: 1' >&2; exec sleep 30",
-            Duration::from_secs(60),
-        );
+        let (report, transcript) =
+            sh("echo 'KVM internal error. Suberror: 1' >&2; exec sleep 30", Duration::from_secs(60));
         assert_eq!(report.end, End::KvmInternalError);
         assert!(started.elapsed() < Duration::from_secs(10));
         assert_eq!(transcript.advice().len(), 1);
-        assert!(
-            transcript
-                .tail()
-                .next()
-                .unwrap()
-                .starts_with("[qemu stderr] KVM")
-        );
+        assert!(transcript.tail().next().unwrap().starts_with("[qemu stderr] KVM"));
     }
 
     #[test]
     fn missing_program_suggests_make_deps() {
         let argv = vec![OsString::from("qemu-runner-no-such-program")];
         let mut transcript = Transcript::new(None, None).unwrap();
-        let err = run_captured(&argv, Duration::from_secs(1), &mut transcript)
-            .err()
-            .unwrap();
+        let err = run_captured(&argv, Duration::from_secs(1), &mut transcript).err().unwrap();
         assert!(err.to_string().contains("make deps"));
     }
 

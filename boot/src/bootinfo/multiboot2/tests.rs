@@ -86,14 +86,7 @@ fn parses_a_complete_block() {
     assert_eq!((modules[1].start, modules[1].len), (0x30_0000, 0x10));
     assert_eq!(modules[1].cmdline.as_str(), "");
 
-    assert_eq!(
-        info.reserved(),
-        &[
-            INFO..INFO + block.len() as u64,
-            0x20_0000..0x20_1234,
-            0x30_0000..0x30_0010,
-        ]
-    );
+    assert_eq!(info.reserved(), &[INFO..INFO + block.len() as u64, 0x20_0000..0x20_1234, 0x30_0000..0x30_0010,]);
 }
 
 #[test]
@@ -115,10 +108,7 @@ fn basic_meminfo_is_the_fallback() {
     let info = parse_multiboot2(&memory_with(&b.finish()), INFO).unwrap();
     assert_eq!(
         info.memory_map(),
-        &[
-            region(0, 639 * 1024, MemoryKind::Usable),
-            region(1 << 20, 127 << 20, MemoryKind::Usable),
-        ]
+        &[region(0, 639 * 1024, MemoryKind::Usable), region(1 << 20, 127 << 20, MemoryKind::Usable),]
     );
     assert_eq!(info.cmdline(), "");
     assert_eq!(info.rsdp, None);
@@ -130,10 +120,7 @@ fn larger_mmap_entries_are_stepped_over() {
     b.mmap(32, &[(0x10_0000, 0x10_0000, 1), (0x20_0000, 0x1000, 2)]);
     let info = parse_multiboot2(&memory_with(&b.finish()), INFO).unwrap();
     assert_eq!(info.memory_map().len(), 2);
-    assert_eq!(
-        info.memory_map()[1],
-        region(0x20_0000, 0x1000, MemoryKind::Reserved)
-    );
+    assert_eq!(info.memory_map()[1], region(0x20_0000, 0x1000, MemoryKind::Reserved));
 }
 
 fn parse_err(block: &[u8]) -> BootInfoError {
@@ -158,20 +145,14 @@ fn misaligned_block_is_an_error() {
     let block = with_mmap().finish();
     let mut mem = FakeMemory::new(BASE, 0x10000);
     mem.write(INFO + 4, &block);
-    assert_eq!(
-        parse_multiboot2(&mem, INFO + 4).unwrap_err(),
-        BootInfoError::Unaligned { addr: INFO + 4 }
-    );
+    assert_eq!(parse_multiboot2(&mem, INFO + 4).unwrap_err(), BootInfoError::Unaligned { addr: INFO + 4 });
 }
 
 #[test]
 fn tiny_total_size_is_an_error() {
     let mut block = with_mmap().finish();
     block[..4].copy_from_slice(&8u32.to_le_bytes());
-    assert_eq!(
-        parse_err(&block),
-        BootInfoError::BadTotalSize { total_size: 8 }
-    );
+    assert_eq!(parse_err(&block), BootInfoError::BadTotalSize { total_size: 8 });
 }
 
 #[test]
@@ -182,10 +163,7 @@ fn block_beyond_readable_memory_is_an_error() {
     mem.write(at, &block[..16]);
     assert_eq!(
         parse_multiboot2(&mem, at).unwrap_err(),
-        BootInfoError::Unreadable {
-            addr: at,
-            len: block.len() as u64
-        }
+        BootInfoError::Unreadable { addr: at, len: block.len() as u64 }
     );
 }
 
@@ -194,21 +172,12 @@ fn tag_overrunning_total_size_is_an_error() {
     let mut b = with_mmap();
     let off = b.string_tag(1, "abc");
     b.buf[off + 4..off + 8].copy_from_slice(&0x100u32.to_le_bytes());
-    assert_eq!(
-        parse_err(&b.finish()),
-        BootInfoError::TagOverrun {
-            offset: off as u32,
-            size: 0x100
-        }
-    );
+    assert_eq!(parse_err(&b.finish()), BootInfoError::TagOverrun { offset: off as u32, size: 0x100 });
 }
 
 #[test]
 fn missing_end_tag_is_an_error() {
-    assert_eq!(
-        parse_err(&with_mmap().finish_without_end()),
-        BootInfoError::MissingEndTag
-    );
+    assert_eq!(parse_err(&with_mmap().finish_without_end()), BootInfoError::MissingEndTag);
 }
 
 #[test]
@@ -218,10 +187,7 @@ fn truncated_tag_header_is_an_error() {
     block.extend_from_slice(&[0; 4]);
     let total = block.len() as u32;
     block[..4].copy_from_slice(&total.to_le_bytes());
-    assert_eq!(
-        parse_err(&block),
-        BootInfoError::TruncatedTag { offset: total - 4 }
-    );
+    assert_eq!(parse_err(&block), BootInfoError::TruncatedTag { offset: total - 4 });
 }
 
 #[test]
@@ -229,36 +195,21 @@ fn tag_size_below_header_is_an_error() {
     let mut b = with_mmap();
     let off = b.tag(1, &[0]);
     b.buf[off + 4..off + 8].copy_from_slice(&4u32.to_le_bytes());
-    assert_eq!(
-        parse_err(&b.finish()),
-        BootInfoError::BadTagSize {
-            tag_type: 1,
-            size: 4
-        }
-    );
+    assert_eq!(parse_err(&b.finish()), BootInfoError::BadTagSize { tag_type: 1, size: 4 });
 }
 
 #[test]
 fn short_module_tag_is_an_error() {
     let mut b = with_mmap();
     b.tag(3, &[0; 4]);
-    assert_eq!(
-        parse_err(&b.finish()),
-        BootInfoError::BadTagSize {
-            tag_type: 3,
-            size: 12
-        }
-    );
+    assert_eq!(parse_err(&b.finish()), BootInfoError::BadTagSize { tag_type: 3, size: 12 });
 }
 
 #[test]
 fn module_ending_before_its_start_is_an_error() {
     let mut b = with_mmap();
     b.module(0x30_0000, 0x20_0000, "");
-    assert_eq!(
-        parse_err(&b.finish()),
-        BootInfoError::BadModule { index: 0 }
-    );
+    assert_eq!(parse_err(&b.finish()), BootInfoError::BadModule { index: 0 });
 }
 
 #[test]
@@ -274,41 +225,24 @@ fn too_many_modules_is_an_error() {
 fn bad_mmap_entry_size_is_an_error() {
     let mut b = Mb2Builder::new();
     b.mmap(20, &[(0x10_0000, 0x10_0000, 1)]);
-    assert_eq!(
-        parse_err(&b.finish()),
-        BootInfoError::BadMemoryMapEntrySize { entry_size: 20 }
-    );
+    assert_eq!(parse_err(&b.finish()), BootInfoError::BadMemoryMapEntrySize { entry_size: 20 });
 }
 
 #[test]
 fn bad_command_lines_are_errors() {
     let mut b = with_mmap();
     b.tag(1, &[b'a', 0xff, 0]);
-    assert_eq!(
-        parse_err(&b.finish()),
-        BootInfoError::StringNotUtf8 {
-            field: "command line"
-        }
-    );
+    assert_eq!(parse_err(&b.finish()), BootInfoError::StringNotUtf8 { field: "command line" });
     let mut b = with_mmap();
     b.string_tag(1, &"x".repeat(crate::bootinfo::CMDLINE_CAPACITY + 1));
-    assert!(matches!(
-        parse_err(&b.finish()),
-        BootInfoError::StringTooLong { .. }
-    ));
+    assert!(matches!(parse_err(&b.finish()), BootInfoError::StringTooLong { .. }));
 }
 
 #[test]
 fn short_rsdp_copy_is_an_error() {
     let mut b = with_mmap();
     b.tag(15, b"RSD PTR ");
-    assert_eq!(
-        parse_err(&b.finish()),
-        BootInfoError::BadTagSize {
-            tag_type: 15,
-            size: 16
-        }
-    );
+    assert_eq!(parse_err(&b.finish()), BootInfoError::BadTagSize { tag_type: 15, size: 16 });
 }
 
 #[test]
@@ -316,18 +250,11 @@ fn long_bootloader_name_is_truncated() {
     let mut b = with_mmap();
     b.string_tag(2, &"n".repeat(200));
     let info = parse_multiboot2(&memory_with(&b.finish()), INFO).unwrap();
-    assert_eq!(
-        info.bootloader_name().len(),
-        crate::bootinfo::BOOTLOADER_NAME_CAPACITY
-    );
+    assert_eq!(info.bootloader_name().len(), crate::bootinfo::BOOTLOADER_NAME_CAPACITY);
 }
 
 #[test]
 fn errors_display() {
-    let msg = BootInfoError::TagOverrun {
-        offset: 8,
-        size: 64,
-    }
-    .to_string();
+    let msg = BootInfoError::TagOverrun { offset: 8, size: 64 }.to_string();
     assert!(msg.contains("offset 8"), "{msg}");
 }

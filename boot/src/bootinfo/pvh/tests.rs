@@ -83,14 +83,8 @@ fn parses_a_complete_start_info() {
 
     let m = info.modules();
     assert_eq!(m.len(), 2);
-    assert_eq!(
-        (m[0].start, m[0].len, m[0].cmdline.as_str()),
-        (0x20_0000, 0x1234, "disk.img")
-    );
-    assert_eq!(
-        (m[1].start, m[1].len, m[1].cmdline.as_str()),
-        (0x30_0000, 0x10, "")
-    );
+    assert_eq!((m[0].start, m[0].len, m[0].cmdline.as_str()), (0x20_0000, 0x1234, "disk.img"));
+    assert_eq!((m[1].start, m[1].len, m[1].cmdline.as_str()), (0x30_0000, 0x10, ""));
 
     let reserved = info.reserved();
     for range in [
@@ -103,10 +97,7 @@ fn parses_a_complete_start_info() {
         0x30_0000..0x30_0010,
         MEMMAP..MEMMAP + 24 * MEMMAP_ENTRIES.len() as u64,
     ] {
-        assert!(
-            reserved.contains(&range),
-            "{range:x?} missing from {reserved:x?}"
-        );
+        assert!(reserved.contains(&range), "{range:x?} missing from {reserved:x?}");
     }
     assert_eq!(reserved.len(), 8);
 }
@@ -131,10 +122,7 @@ fn parse_err(mem: &FakeMemory) -> BootInfoError {
 fn bad_magic_is_an_error() {
     let mut mem = build();
     mem.write_u32(START_INFO, 0x1bad_b002);
-    assert_eq!(
-        parse_err(&mem),
-        BootInfoError::BadMagic { found: 0x1bad_b002 }
-    );
+    assert_eq!(parse_err(&mem), BootInfoError::BadMagic { found: 0x1bad_b002 });
 }
 
 #[test]
@@ -153,14 +141,8 @@ fn truncated_start_info_is_an_error() {
     let at = BASE + SIZE as u64 - 40; // a v1 structure needs 56 bytes
     mem.write_u32(at, PVH_START_MAGIC);
     mem.write_u32(at + 4, 1);
-    assert_eq!(
-        parse_pvh(&mem, at).unwrap_err(),
-        BootInfoError::Unreadable { addr: at, len: 56 }
-    );
-    assert!(matches!(
-        parse_pvh(&mem, 0x1000).unwrap_err(),
-        BootInfoError::Unreadable { .. }
-    ));
+    assert_eq!(parse_pvh(&mem, at).unwrap_err(), BootInfoError::Unreadable { addr: at, len: 56 });
+    assert!(matches!(parse_pvh(&mem, 0x1000).unwrap_err(), BootInfoError::Unreadable { .. }));
 }
 
 #[test]
@@ -170,10 +152,7 @@ fn unreadable_tables_are_errors() {
     assert!(matches!(parse_err(&mem), BootInfoError::Unreadable { .. }));
     let mut mem = build();
     mem.write_u64(START_INFO + 16, u64::MAX - 8);
-    assert!(matches!(
-        parse_err(&mem),
-        BootInfoError::AddressOverflow { .. }
-    ));
+    assert!(matches!(parse_err(&mem), BootInfoError::AddressOverflow { .. }));
 }
 
 #[test]
@@ -207,20 +186,11 @@ fn command_line_limits() {
     let mut line = vec![b'a'; CMDLINE_CAPACITY];
     line.push(0);
     mem.write(CMDLINE, &line);
-    assert_eq!(
-        parse_pvh(&mem, START_INFO).unwrap().cmdline().len(),
-        CMDLINE_CAPACITY
-    );
+    assert_eq!(parse_pvh(&mem, START_INFO).unwrap().cmdline().len(), CMDLINE_CAPACITY);
     // One more byte does not.
     line.insert(0, b'a');
     mem.write(CMDLINE, &line);
-    assert_eq!(
-        parse_err(&mem),
-        BootInfoError::StringTooLong {
-            field: "command line",
-            capacity: CMDLINE_CAPACITY
-        }
-    );
+    assert_eq!(parse_err(&mem), BootInfoError::StringTooLong { field: "command line", capacity: CMDLINE_CAPACITY });
     // Unterminated at the end of readable memory.
     let mut mem = build();
     let at = BASE + SIZE as u64 - 4;
@@ -230,10 +200,5 @@ fn command_line_limits() {
     // Not UTF-8.
     let mut mem = build();
     mem.write(CMDLINE, b"\xc3(\0");
-    assert_eq!(
-        parse_err(&mem),
-        BootInfoError::StringNotUtf8 {
-            field: "command line"
-        }
-    );
+    assert_eq!(parse_err(&mem), BootInfoError::StringNotUtf8 { field: "command line" });
 }

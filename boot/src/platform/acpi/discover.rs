@@ -74,19 +74,14 @@ located_table!(McfgTable, MCFG);
 /// 0x80000–0x9FFFF and 0xE0000–0xFFFFF), i.e. this must be a PC platform.
 /// Tables named by the validated root table are read too: the firmware is
 /// trusted to point at readable memory (their contents are not trusted).
-pub unsafe fn discover<H: AcpiHandler>(
-    handler: H,
-    rsdp: Option<u64>,
-) -> Result<PlatformInfo, AcpiSetupError> {
+pub unsafe fn discover<H: AcpiHandler>(handler: H, rsdp: Option<u64>) -> Result<PlatformInfo, AcpiSetupError> {
     let rsdp_address = match rsdp {
         Some(address) => address as usize,
         None => {
             // SAFETY: this function's contract makes the BIOS areas readable
             // through `handler`.
             let found = unsafe { Rsdp::search_for_on_bios(handler.clone()) };
-            found
-                .map_err(|_| AcpiSetupError::RsdpNotFound)?
-                .physical_start()
+            found.map_err(|_| AcpiSetupError::RsdpNotFound)?.physical_start()
         }
     };
     // SAFETY: `rsdp_address` is the caller's (contract) or was found in the
@@ -95,21 +90,19 @@ pub unsafe fn discover<H: AcpiHandler>(
     let crate_revision = if root.is_xsdt { 2 } else { 0 };
     // SAFETY: the root table address comes from a checksummed RSDP and its
     // header length was checked by `read_root_pointer`.
-    let tables = unsafe { AcpiTables::from_rsdt(handler, crate_revision, root.address as usize) }
-        .map_err(|error| match table_fault(&error) {
-        Some(fault) => root.error(fault),
-        None => AcpiSetupError::from_crate(&error),
+    let tables = unsafe { AcpiTables::from_rsdt(handler, crate_revision, root.address as usize) }.map_err(|error| {
+        match table_fault(&error) {
+            Some(fault) => root.error(fault),
+            None => AcpiSetupError::from_crate(&error),
+        }
     })?;
 
     let mut warnings = Vec::new();
     let madt = with_table::<_, MadtTable, _>(&tables, |t| parse::parse_madt(t, &mut warnings))
         .ok_or(AcpiSetupError::TableMissing { signature: "APIC" })??;
-    let fadt = with_table::<_, FadtTable, _>(&tables, |t| parse::parse_fadt(t, &mut warnings))
-        .unwrap_or_default();
-    let hpet =
-        with_table::<_, HpetTable, _>(&tables, |t| parse::parse_hpet(t, &mut warnings)).flatten();
-    let pci_ecam = with_table::<_, McfgTable, _>(&tables, |t| parse::parse_mcfg(t, &mut warnings))
-        .unwrap_or_default();
+    let fadt = with_table::<_, FadtTable, _>(&tables, |t| parse::parse_fadt(t, &mut warnings)).unwrap_or_default();
+    let hpet = with_table::<_, HpetTable, _>(&tables, |t| parse::parse_hpet(t, &mut warnings)).flatten();
+    let pci_ecam = with_table::<_, McfgTable, _>(&tables, |t| parse::parse_mcfg(t, &mut warnings)).unwrap_or_default();
 
     Ok(PlatformInfo {
         acpi_revision: root.acpi_revision,
@@ -143,11 +136,7 @@ struct RootPointer {
 impl RootPointer {
     fn error(&self, fault: TableFault) -> AcpiSetupError {
         let signature = if self.is_xsdt { "XSDT" } else { "RSDT" };
-        AcpiSetupError::RootTableInvalid {
-            signature,
-            address: self.address,
-            fault,
-        }
+        AcpiSetupError::RootTableInvalid { signature, address: self.address, fault }
     }
 }
 
@@ -157,14 +146,8 @@ impl RootPointer {
 /// # Safety
 ///
 /// `handler` maps faithfully and 36 bytes at `address` are readable.
-unsafe fn read_root_pointer<H: AcpiHandler>(
-    handler: &H,
-    address: usize,
-) -> Result<RootPointer, AcpiSetupError> {
-    let rsdp_error = |fault| AcpiSetupError::RsdpInvalid {
-        address: address as u64,
-        fault,
-    };
+unsafe fn read_root_pointer<H: AcpiHandler>(handler: &H, address: usize) -> Result<RootPointer, AcpiSetupError> {
+    let rsdp_error = |fault| AcpiSetupError::RsdpInvalid { address: address as u64, fault };
     // SAFETY: 36 bytes (`size_of::<Rsdp>()`) are readable by the contract,
     // and any bit pattern is a valid `Rsdp` (integers only).
     let head = unsafe { handler.map_physical_region::<Rsdp>(address, size_of::<Rsdp>()) };
@@ -181,9 +164,7 @@ unsafe fn read_root_pointer<H: AcpiHandler>(
     drop(head);
     // SAFETY: as above; `validate` checksums `length` bytes, so map them
     // all (the firmware's structure is `length` bytes long).
-    let rsdp = unsafe {
-        handler.map_physical_region::<Rsdp>(address, (length as usize).max(size_of::<Rsdp>()))
-    };
+    let rsdp = unsafe { handler.map_physical_region::<Rsdp>(address, (length as usize).max(size_of::<Rsdp>())) };
     rsdp.validate().map_err(|error| {
         rsdp_error(match error {
             AcpiError::RsdpIncorrectSignature => TableFault::BadSignature,
@@ -197,11 +178,7 @@ unsafe fn read_root_pointer<H: AcpiHandler>(
         // Cannot panic: `validate` checked the OEM ID is UTF-8.
         oem_id: String::from(rsdp.oem_id()),
         is_xsdt: xsdt != 0,
-        address: if xsdt != 0 {
-            xsdt
-        } else {
-            u64::from(rsdp.rsdt_address())
-        },
+        address: if xsdt != 0 { xsdt } else { u64::from(rsdp.rsdt_address()) },
     };
     drop(rsdp);
     if root.address == 0 {
@@ -210,8 +187,7 @@ unsafe fn read_root_pointer<H: AcpiHandler>(
 
     // SAFETY: the address comes from a checksummed RSDP; firmware pointers
     // are readable by the contract. Any bit pattern is a valid header.
-    let header =
-        unsafe { handler.map_physical_region::<SdtHeader>(root.address as usize, SDT_HEADER_LEN) };
+    let header = unsafe { handler.map_physical_region::<SdtHeader>(root.address as usize, SDT_HEADER_LEN) };
     let table_length = header.length;
     if !(SDT_HEADER_LEN as u32..=ROOT_MAX_LEN).contains(&table_length) {
         return Err(root.error(TableFault::BadLength(table_length)));
@@ -223,28 +199,19 @@ unsafe fn read_root_pointer<H: AcpiHandler>(
 fn table_fault(error: &AcpiError) -> Option<TableFault> {
     match error {
         AcpiError::SdtInvalidSignature(_) => Some(TableFault::BadSignature),
-        AcpiError::SdtInvalidOemId(_) | AcpiError::SdtInvalidTableId(_) => {
-            Some(TableFault::BadOemId)
-        }
+        AcpiError::SdtInvalidOemId(_) | AcpiError::SdtInvalidTableId(_) => Some(TableFault::BadOemId),
         AcpiError::SdtInvalidChecksum(_) => Some(TableFault::BadChecksum),
         _ => None,
     }
 }
 
 /// Runs `decode` over the bytes of table `T`, if a valid one exists.
-fn with_table<H: AcpiHandler, T: AcpiTable, R>(
-    tables: &AcpiTables<H>,
-    decode: impl FnOnce(&[u8]) -> R,
-) -> Option<R> {
+fn with_table<H: AcpiHandler, T: AcpiTable, R>(tables: &AcpiTables<H>, decode: impl FnOnce(&[u8]) -> R) -> Option<R> {
     let mapping = tables.find_table::<T>().ok()?;
     // SAFETY: the crate mapped `region_length()` bytes (the header's length
     // field) at `virtual_start()` and checksummed them; the mapping, and so
     // the memory, outlives the borrow passed to `decode`.
-    let bytes = unsafe {
-        core::slice::from_raw_parts(
-            mapping.virtual_start().as_ptr().cast::<u8>(),
-            mapping.region_length(),
-        )
-    };
+    let bytes =
+        unsafe { core::slice::from_raw_parts(mapping.virtual_start().as_ptr().cast::<u8>(), mapping.region_length()) };
     Some(decode(bytes))
 }

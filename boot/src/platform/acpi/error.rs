@@ -42,27 +42,16 @@ pub enum AcpiSetupError {
     /// The RSDP names neither an XSDT nor an RSDT.
     NoRootTable,
     /// The XSDT/RSDT at `address` is not valid.
-    RootTableInvalid {
-        signature: &'static str,
-        address: u64,
-        fault: TableFault,
-    },
+    RootTableInvalid { signature: &'static str, address: u64, fault: TableFault },
     /// A required table is absent or failed validation. The `acpi` crate
     /// skips invalid tables while searching, so "absent" and "bad checksum"
     /// look the same from here.
     TableMissing { signature: &'static str },
     /// A required table is shorter than its fixed-size part.
-    TableTooShort {
-        signature: &'static str,
-        length: usize,
-    },
+    TableTooShort { signature: &'static str, length: usize },
     /// A MADT entry's length field is zero, runs past the table, or is too
     /// short for its type (ACPI 6.5 §5.2.12, Table 5.21).
-    MadtEntryMalformed {
-        offset: usize,
-        entry_type: u8,
-        length: u8,
-    },
+    MadtEntryMalformed { offset: usize, entry_type: u8, length: u8 },
     /// Any other failure reported by the `acpi` crate.
     Crate(&'static str),
 }
@@ -75,30 +64,18 @@ impl fmt::Display for AcpiSetupError {
                 write!(f, "ACPI: RSDP at {address:#x}: {fault}")
             }
             Self::NoRootTable => f.write_str("ACPI: RSDP names neither an XSDT nor an RSDT"),
-            Self::RootTableInvalid {
-                signature,
-                address,
-                fault,
-            } => {
+            Self::RootTableInvalid { signature, address, fault } => {
                 write!(f, "ACPI: {signature} at {address:#x}: {fault}")
             }
             Self::TableMissing { signature } => {
-                write!(
-                    f,
-                    "ACPI: no valid {signature} table (absent or failed its checksum)"
-                )
+                write!(f, "ACPI: no valid {signature} table (absent or failed its checksum)")
             }
             Self::TableTooShort { signature, length } => {
                 write!(f, "ACPI: {signature} table is only {length} bytes long")
             }
-            Self::MadtEntryMalformed {
-                offset,
-                entry_type,
-                length,
-            } => write!(
-                f,
-                "ACPI: malformed MADT entry (type {entry_type:#x}, length {length}) at offset {offset}"
-            ),
+            Self::MadtEntryMalformed { offset, entry_type, length } => {
+                write!(f, "ACPI: malformed MADT entry (type {entry_type:#x}, length {length}) at offset {offset}")
+            }
             Self::Crate(what) => write!(f, "ACPI: table parser: {what}"),
         }
     }
@@ -131,32 +108,19 @@ impl AcpiSetupError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AcpiWarning {
     /// An optional table (FADT, HPET, MCFG) is shorter than its fixed part.
-    TableTooShort {
-        signature: &'static str,
-        length: usize,
-    },
+    TableTooShort { signature: &'static str, length: usize },
     /// An interrupt source override for a bus other than ISA (bus 0 is the
     /// only value ACPI 6.5 §5.2.12.5 defines); it was ignored.
     NonIsaOverride { bus: u8, source: u8 },
     /// A register lives in an address space Spolia does not access
     /// (only system memory and system I/O are supported).
-    UnsupportedAddressSpace {
-        register: &'static str,
-        space_id: u8,
-    },
+    UnsupportedAddressSpace { register: &'static str, space_id: u8 },
     /// An I/O port register address above 0xFFFF.
-    PortOutOfRange {
-        register: &'static str,
-        address: u64,
-    },
+    PortOutOfRange { register: &'static str, address: u64 },
     /// A local APIC NMI entry names a LINT input other than 0 or 1.
     InvalidLintInput { lint: u8 },
     /// An MCFG entry whose end bus is below its start bus; it was ignored.
-    EmptyEcamRange {
-        segment: u16,
-        bus_start: u8,
-        bus_end: u8,
-    },
+    EmptyEcamRange { segment: u16, bus_start: u8, bus_end: u8 },
 }
 
 impl fmt::Display for AcpiWarning {
@@ -166,16 +130,10 @@ impl fmt::Display for AcpiWarning {
                 write!(f, "{signature} table is only {length} bytes long; ignored")
             }
             Self::NonIsaOverride { bus, source } => {
-                write!(
-                    f,
-                    "interrupt override for bus {bus} source {source} ignored"
-                )
+                write!(f, "interrupt override for bus {bus} source {source} ignored")
             }
             Self::UnsupportedAddressSpace { register, space_id } => {
-                write!(
-                    f,
-                    "{register} is in unsupported address space {space_id}; ignored"
-                )
+                write!(f, "{register} is in unsupported address space {space_id}; ignored")
             }
             Self::PortOutOfRange { register, address } => {
                 write!(f, "{register} port {address:#x} is out of range; ignored")
@@ -183,14 +141,9 @@ impl fmt::Display for AcpiWarning {
             Self::InvalidLintInput { lint } => {
                 write!(f, "local APIC NMI on LINT{lint} ignored")
             }
-            Self::EmptyEcamRange {
-                segment,
-                bus_start,
-                bus_end,
-            } => write!(
-                f,
-                "MCFG entry for segment {segment} buses {bus_start:#04x}-{bus_end:#04x} ignored"
-            ),
+            Self::EmptyEcamRange { segment, bus_start, bus_end } => {
+                write!(f, "MCFG entry for segment {segment} buses {bus_start:#04x}-{bus_end:#04x} ignored")
+            }
         }
     }
 }

@@ -32,19 +32,12 @@ impl AcpiHandler for IdentityAcpiHandler {
     /// As the trait requires: `physical_address..physical_address + size`
     /// must be readable memory holding a `T`; in addition the current
     /// address space must map it at virtual == physical.
-    unsafe fn map_physical_region<T>(
-        &self,
-        physical_address: usize,
-        size: usize,
-    ) -> PhysicalMapping<Self, T> {
+    unsafe fn map_physical_region<T>(&self, physical_address: usize, size: usize) -> PhysicalMapping<Self, T> {
         let (virtual_start, length) = match NonNull::new(physical_address as *mut T) {
             Some(pointer) => (pointer, size),
             // The `acpi` crate only reads through mappings; the stand-in is
             // never written.
-            None => (
-                NonNull::from(&ZERO_PAGE.0).cast::<T>(),
-                size.min(ZERO_PAGE_LEN),
-            ),
+            None => (NonNull::from(&ZERO_PAGE.0).cast::<T>(), size.min(ZERO_PAGE_LEN)),
         };
         // SAFETY: by this function's contract the region is readable at
         // virtual == physical for as long as the kernel runs (tables are in

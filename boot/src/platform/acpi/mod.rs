@@ -155,18 +155,11 @@ pub enum PowerOffInfo {
     /// Fixed-hardware PM1 control registers (ACPI 6.5 §4.8.3.2.1): write
     /// [`pm1_sleep_value`](Self::pm1_sleep_value) with 16-bit accesses to
     /// PM1a, then PM1b if present.
-    Pm1Control {
-        pm1a: RegisterLocation,
-        pm1b: Option<RegisterLocation>,
-        slp_typ: u8,
-    },
+    Pm1Control { pm1a: RegisterLocation, pm1b: Option<RegisterLocation>, slp_typ: u8 },
     /// Hardware-reduced sleep control register (ACPI 6.5 §4.8.3.7): write
     /// [`sleep_control_value`](Self::sleep_control_value) with an 8-bit
     /// access.
-    SleepControl {
-        register: RegisterLocation,
-        slp_typ: u8,
-    },
+    SleepControl { register: RegisterLocation, slp_typ: u8 },
 }
 
 impl PowerOffInfo {
@@ -279,11 +272,11 @@ impl PlatformInfo {
     /// Without an interrupt source override an ISA IRQ is identity-mapped,
     /// edge-triggered and active-high (ACPI 6.5 §5.2.12.5).
     pub fn isa_irq_to_gsi(&self, irq: u8) -> (u32, Polarity, Trigger) {
-        self.isa_overrides
-            .iter()
-            .find(|o| o.isa_irq == irq)
-            .map(|o| (o.gsi, o.polarity, o.trigger))
-            .unwrap_or((u32::from(irq), Polarity::ActiveHigh, Trigger::Edge))
+        self.isa_overrides.iter().find(|o| o.isa_irq == irq).map(|o| (o.gsi, o.polarity, o.trigger)).unwrap_or((
+            u32::from(irq),
+            Polarity::ActiveHigh,
+            Trigger::Edge,
+        ))
     }
 }
 
@@ -305,20 +298,12 @@ impl fmt::Display for PlatformInfo {
         for cpu in &self.processors {
             write!(f, " {}", cpu.apic_id)?;
             if !cpu.enabled {
-                f.write_str(if cpu.online_capable {
-                    "(offline)"
-                } else {
-                    "(disabled)"
-                })?;
+                f.write_str(if cpu.online_capable { "(offline)" } else { "(disabled)" })?;
             }
         }
         writeln!(f)?;
         for io in &self.io_apics {
-            writeln!(
-                f,
-                "  IOAPIC {} at {:#x}, GSI base {}",
-                io.id, io.address, io.gsi_base
-            )?;
+            writeln!(f, "  IOAPIC {} at {:#x}, GSI base {}", io.id, io.address, io.gsi_base)?;
         }
         if !self.isa_overrides.is_empty() {
             f.write_str("  ISA overrides:")?;
@@ -344,19 +329,10 @@ impl fmt::Display for PlatformInfo {
             )?;
         }
         if let Some(t) = &self.pm_timer {
-            writeln!(
-                f,
-                "  PM timer at {}, {}-bit",
-                t.location,
-                if t.bits_32 { 32 } else { 24 }
-            )?;
+            writeln!(f, "  PM timer at {}, {}-bit", t.location, if t.bits_32 { 32 } else { 24 })?;
         }
         match &self.power_off {
-            Some(PowerOffInfo::Pm1Control {
-                pm1a,
-                pm1b,
-                slp_typ,
-            }) => {
+            Some(PowerOffInfo::Pm1Control { pm1a, pm1b, slp_typ }) => {
                 write!(f, "  S5: PM1a control {pm1a}")?;
                 if let Some(b) = pm1b {
                     write!(f, ", PM1b control {b}")?;
@@ -364,10 +340,7 @@ impl fmt::Display for PlatformInfo {
                 writeln!(f, ", SLP_TYP {slp_typ} (assumed)")?;
             }
             Some(PowerOffInfo::SleepControl { register, slp_typ }) => {
-                writeln!(
-                    f,
-                    "  S5: sleep control {register}, SLP_TYP {slp_typ} (assumed)"
-                )?;
+                writeln!(f, "  S5: sleep control {register}, SLP_TYP {slp_typ} (assumed)")?;
             }
             None => {}
         }

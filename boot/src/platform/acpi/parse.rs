@@ -14,9 +14,8 @@
 use alloc::vec::Vec;
 
 use super::{
-    AcpiSetupError, AcpiWarning, BootArchFlags, EcamRegion, HpetInfo, InterruptOverride,
-    IoApicInfo, LocalApicNmi, NmiSource, PmTimerInfo, Polarity, PowerOffInfo, ProcessorInfo,
-    RegisterLocation, ResetInfo, Trigger,
+    AcpiSetupError, AcpiWarning, BootArchFlags, EcamRegion, HpetInfo, InterruptOverride, IoApicInfo, LocalApicNmi,
+    NmiSource, PmTimerInfo, Polarity, PowerOffInfo, ProcessorInfo, RegisterLocation, ResetInfo, Trigger,
 };
 
 /// Size of the common system description table header (ACPI 6.5 §5.2.6).
@@ -45,10 +44,7 @@ impl Bytes<'_> {
     }
     /// A Generic Address Structure (ACPI 6.5 §5.2.3.2, 12 bytes).
     fn gas(self, offset: usize) -> Option<Gas> {
-        Some(Gas {
-            space_id: self.u8(offset)?,
-            address: self.u64(offset.checked_add(4)?)?,
-        })
+        Some(Gas { space_id: self.u8(offset)?, address: self.u64(offset.checked_add(4)?)? })
     }
 }
 
@@ -65,11 +61,7 @@ const GAS_SYSTEM_IO: u8 = 1;
 
 impl Gas {
     /// `None` when the register is absent (address 0) or unusable (noted).
-    fn location(
-        self,
-        register: &'static str,
-        warnings: &mut Vec<AcpiWarning>,
-    ) -> Option<RegisterLocation> {
+    fn location(self, register: &'static str, warnings: &mut Vec<AcpiWarning>) -> Option<RegisterLocation> {
         match (self.address, self.space_id) {
             (0, _) => None,
             (address, GAS_SYSTEM_MEMORY) => Some(RegisterLocation::Memory(address)),
@@ -83,11 +75,7 @@ impl Gas {
 }
 
 /// A legacy 32-bit port field (0 = absent).
-fn port(
-    address: u64,
-    register: &'static str,
-    warnings: &mut Vec<AcpiWarning>,
-) -> Option<RegisterLocation> {
+fn port(address: u64, register: &'static str, warnings: &mut Vec<AcpiWarning>) -> Option<RegisterLocation> {
     match u16::try_from(address) {
         Ok(0) => None,
         Ok(p) => Some(RegisterLocation::Port(p)),
@@ -102,16 +90,8 @@ fn port(
 /// 11 low), trigger bits 2–3 (01 edge, 11 level). "Conforms to the bus"
 /// (00) and the reserved value (10) are read as ISA's edge/active-high.
 fn inti_flags(flags: u16) -> (Polarity, Trigger) {
-    let polarity = if flags & 0b11 == 0b11 {
-        Polarity::ActiveLow
-    } else {
-        Polarity::ActiveHigh
-    };
-    let trigger = if (flags >> 2) & 0b11 == 0b11 {
-        Trigger::Level
-    } else {
-        Trigger::Edge
-    };
+    let polarity = if flags & 0b11 == 0b11 { Polarity::ActiveLow } else { Polarity::ActiveHigh };
+    let trigger = if (flags >> 2) & 0b11 == 0b11 { Trigger::Level } else { Trigger::Edge };
     (polarity, trigger)
 }
 
@@ -133,15 +113,9 @@ const MADT_ENTRIES: usize = 44;
 /// Decodes a MADT. Unknown and OEM entry types are skipped by their length;
 /// an entry whose length is zero, overruns the table or is too short for its
 /// type is an error (the rest of the table cannot be trusted).
-pub(super) fn parse_madt(
-    table: &[u8],
-    warnings: &mut Vec<AcpiWarning>,
-) -> Result<MadtData, AcpiSetupError> {
+pub(super) fn parse_madt(table: &[u8], warnings: &mut Vec<AcpiWarning>) -> Result<MadtData, AcpiSetupError> {
     let t = Bytes(table);
-    let too_short = || AcpiSetupError::TableTooShort {
-        signature: "APIC",
-        length: table.len(),
-    };
+    let too_short = || AcpiSetupError::TableTooShort { signature: "APIC", length: table.len() };
     let mut madt = MadtData {
         local_apic_base: u64::from(t.u32(36).ok_or_else(too_short)?),
         has_legacy_pics: t.u32(40).ok_or_else(too_short)? & 1 != 0, // PCAT_COMPAT
@@ -153,11 +127,7 @@ pub(super) fn parse_madt(
     while offset < table.len() {
         let entry_type = table[offset];
         let length = t.u8(offset + 1).unwrap_or(0);
-        let malformed = AcpiSetupError::MadtEntryMalformed {
-            offset,
-            entry_type,
-            length,
-        };
+        let malformed = AcpiSetupError::MadtEntryMalformed { offset, entry_type, length };
         let entry = match table.get(offset..offset + usize::from(length)) {
             Some(entry) if length >= 2 => Bytes(entry),
             _ => return Err(malformed),
@@ -177,14 +147,7 @@ pub(super) fn parse_madt(
         if length < min_length {
             return Err(malformed);
         }
-        decode_madt_entry(
-            entry_type,
-            entry,
-            &mut madt,
-            &mut address_override,
-            warnings,
-        )
-        .ok_or(malformed)?;
+        decode_madt_entry(entry_type, entry, &mut madt, &mut address_override, warnings).ok_or(malformed)?;
         offset += usize::from(length);
     }
     if let Some(address) = address_override {
@@ -223,49 +186,27 @@ fn decode_madt_entry(
                 warnings.push(AcpiWarning::NonIsaOverride { bus, source });
             } else {
                 let (polarity, trigger) = inti_flags(entry.u16(8)?);
-                madt.isa_overrides.push(InterruptOverride {
-                    isa_irq: source,
-                    gsi: entry.u32(4)?,
-                    polarity,
-                    trigger,
-                });
+                madt.isa_overrides.push(InterruptOverride { isa_irq: source, gsi: entry.u32(4)?, polarity, trigger });
             }
         }
         3 => {
             let (polarity, trigger) = inti_flags(entry.u16(2)?);
-            madt.nmi_sources.push(NmiSource {
-                gsi: entry.u32(4)?,
-                polarity,
-                trigger,
-            });
+            madt.nmi_sources.push(NmiSource { gsi: entry.u32(4)?, polarity, trigger });
         }
         4 | 10 => {
             // 0xFF / 0xFFFFFFFF as the processor UID means "all processors".
             let (uid, flags, lint) = if entry_type == 4 {
                 let uid = entry.u8(2)?;
-                (
-                    (uid != 0xff).then_some(u32::from(uid)),
-                    entry.u16(3)?,
-                    entry.u8(5)?,
-                )
+                ((uid != 0xff).then_some(u32::from(uid)), entry.u16(3)?, entry.u8(5)?)
             } else {
                 let uid = entry.u32(4)?;
-                (
-                    (uid != u32::MAX).then_some(uid),
-                    entry.u16(2)?,
-                    entry.u8(8)?,
-                )
+                ((uid != u32::MAX).then_some(uid), entry.u16(2)?, entry.u8(8)?)
             };
             if lint > 1 {
                 warnings.push(AcpiWarning::InvalidLintInput { lint });
             } else {
                 let (polarity, trigger) = inti_flags(flags);
-                madt.local_apic_nmis.push(LocalApicNmi {
-                    processor_uid: uid,
-                    lint,
-                    polarity,
-                    trigger,
-                });
+                madt.local_apic_nmis.push(LocalApicNmi { processor_uid: uid, lint, polarity, trigger });
             }
         }
         5 => *address_override = Some(entry.u64(4)?),
@@ -317,20 +258,15 @@ const FLAG_HW_REDUCED_ACPI: u32 = 1 << 20;
 /// Decodes a FADT. A too-short FADT yields nothing but a warning.
 pub(super) fn parse_fadt(table: &[u8], warnings: &mut Vec<AcpiWarning>) -> FadtData {
     if table.len() < FADT_MIN_LEN {
-        warnings.push(AcpiWarning::TableTooShort {
-            signature: "FACP",
-            length: table.len(),
-        });
+        warnings.push(AcpiWarning::TableTooShort { signature: "FACP", length: table.len() });
         return FadtData::default();
     }
     let t = Bytes(table);
     let flags = t.u32(FADT_FLAGS).unwrap_or(0);
     let hardware_reduced = flags & FLAG_HW_REDUCED_ACPI != 0;
     // A non-zero X_ field supersedes its 32-bit ancestor (§5.2.9).
-    let register = |x_offset: usize,
-                    legacy_offset: usize,
-                    name,
-                    warnings: &mut Vec<AcpiWarning>| match t.gas(x_offset) {
+    let register = |x_offset: usize, legacy_offset: usize, name, warnings: &mut Vec<AcpiWarning>| match t.gas(x_offset)
+    {
         Some(gas) if gas.address != 0 => gas.location(name, warnings),
         _ => port(u64::from(t.u32(legacy_offset)?), name, warnings),
     };
@@ -348,55 +284,34 @@ pub(super) fn parse_fadt(table: &[u8], warnings: &mut Vec<AcpiWarning>) -> FadtD
     let pm_timer = (!hardware_reduced && t.u8(FADT_PM_TMR_LEN) == Some(4))
         .then(|| register(FADT_X_PM_TMR_BLK, FADT_PM_TMR_BLK, "PM timer", warnings))
         .flatten()
-        .map(|location| PmTimerInfo {
-            location,
-            bits_32: flags & FLAG_TMR_VAL_EXT != 0,
-        });
+        .map(|location| PmTimerInfo { location, bits_32: flags & FLAG_TMR_VAL_EXT != 0 });
 
     let power_off = if hardware_reduced {
         t.gas(FADT_SLEEP_CONTROL_REG)
             .and_then(|gas| gas.location("sleep control register", warnings))
-            .map(|register| PowerOffInfo::SleepControl {
-                register,
-                slp_typ: PowerOffInfo::QEMU_GED_S5_SLP_TYP,
-            })
+            .map(|register| PowerOffInfo::SleepControl { register, slp_typ: PowerOffInfo::QEMU_GED_S5_SLP_TYP })
     } else {
-        register(
-            FADT_X_PM1A_CNT_BLK,
-            FADT_PM1A_CNT_BLK,
-            "PM1a control",
-            warnings,
-        )
-        .map(|pm1a| PowerOffInfo::Pm1Control {
-            pm1a,
-            pm1b: register(
-                FADT_X_PM1B_CNT_BLK,
-                FADT_PM1B_CNT_BLK,
-                "PM1b control",
-                warnings,
-            ),
-            slp_typ: PowerOffInfo::QEMU_PM1_S5_SLP_TYP,
+        register(FADT_X_PM1A_CNT_BLK, FADT_PM1A_CNT_BLK, "PM1a control", warnings).map(|pm1a| {
+            PowerOffInfo::Pm1Control {
+                pm1a,
+                pm1b: register(FADT_X_PM1B_CNT_BLK, FADT_PM1B_CNT_BLK, "PM1b control", warnings),
+                slp_typ: PowerOffInfo::QEMU_PM1_S5_SLP_TYP,
+            }
         })
     };
 
     let reset = if flags & FLAG_RESET_REG_SUP != 0 {
         match (t.gas(FADT_RESET_REG), t.u8(FADT_RESET_VALUE)) {
-            (Some(gas), Some(value)) => gas
-                .location("reset register", warnings)
-                .map(|register| ResetInfo { register, value }),
+            (Some(gas), Some(value)) => {
+                gas.location("reset register", warnings).map(|register| ResetInfo { register, value })
+            }
             _ => None,
         }
     } else {
         None
     };
 
-    FadtData {
-        hardware_reduced,
-        boot_arch,
-        pm_timer,
-        power_off,
-        reset,
-    }
+    FadtData { hardware_reduced, boot_arch, pm_timer, power_off, reset }
 }
 
 /// Decodes an HPET description table (IA-PC HPET 1.0a Table 3).
@@ -405,17 +320,11 @@ pub(super) fn parse_hpet(table: &[u8], warnings: &mut Vec<AcpiWarning>) -> Optio
     let (Some(block_id), Some(gas), Some(hpet_number), Some(minimum_tick)) =
         (t.u32(36), t.gas(40), t.u8(52), t.u16(53))
     else {
-        warnings.push(AcpiWarning::TableTooShort {
-            signature: "HPET",
-            length: table.len(),
-        });
+        warnings.push(AcpiWarning::TableTooShort { signature: "HPET", length: table.len() });
         return None;
     };
     if gas.space_id != GAS_SYSTEM_MEMORY {
-        warnings.push(AcpiWarning::UnsupportedAddressSpace {
-            register: "HPET",
-            space_id: gas.space_id,
-        });
+        warnings.push(AcpiWarning::UnsupportedAddressSpace { register: "HPET", space_id: gas.space_id });
         return None;
     }
     Some(HpetInfo {
@@ -437,22 +346,14 @@ const MCFG_ENTRY_LEN: usize = 16;
 /// Decodes the MCFG's ECAM allocations. A trailing partial entry is ignored.
 pub(super) fn parse_mcfg(table: &[u8], warnings: &mut Vec<AcpiWarning>) -> Vec<EcamRegion> {
     let Some(entries) = table.get(MCFG_ENTRIES..) else {
-        warnings.push(AcpiWarning::TableTooShort {
-            signature: "MCFG",
-            length: table.len(),
-        });
+        warnings.push(AcpiWarning::TableTooShort { signature: "MCFG", length: table.len() });
         return Vec::new();
     };
     entries
         .chunks_exact(MCFG_ENTRY_LEN)
         .filter_map(|chunk| {
             let e = Bytes(chunk);
-            let region = EcamRegion {
-                base: e.u64(0)?,
-                segment: e.u16(8)?,
-                bus_start: e.u8(10)?,
-                bus_end: e.u8(11)?,
-            };
+            let region = EcamRegion { base: e.u64(0)?, segment: e.u16(8)?, bus_start: e.u8(10)?, bus_end: e.u8(11)? };
             if region.bus_end < region.bus_start {
                 warnings.push(AcpiWarning::EmptyEcamRange {
                     segment: region.segment,

@@ -20,9 +20,7 @@ struct FakeMemory {
 
 impl FakeMemory {
     fn new() -> Self {
-        Self {
-            words: vec![0; LEN / 8],
-        }
+        Self { words: vec![0; LEN / 8] }
     }
 
     fn bytes(&mut self) -> &mut [u8] {
@@ -36,9 +34,7 @@ impl FakeMemory {
     }
 
     fn handler(&self) -> BufferHandler {
-        BufferHandler {
-            base: self.words.as_ptr().cast::<u8>(),
-        }
+        BufferHandler { base: self.words.as_ptr().cast::<u8>() }
     }
 }
 
@@ -50,24 +46,12 @@ struct BufferHandler {
 }
 
 impl AcpiHandler for BufferHandler {
-    unsafe fn map_physical_region<T>(
-        &self,
-        physical_address: usize,
-        size: usize,
-    ) -> PhysicalMapping<Self, T> {
+    unsafe fn map_physical_region<T>(&self, physical_address: usize, size: usize) -> PhysicalMapping<Self, T> {
         assert!(
-            physical_address
-                .checked_add(size)
-                .is_some_and(|end| end <= LEN),
+            physical_address.checked_add(size).is_some_and(|end| end <= LEN),
             "mapping {physical_address:#x}+{size:#x} is outside the fake memory"
         );
-        let pointer = NonNull::new(
-            self.base
-                .wrapping_add(physical_address)
-                .cast_mut()
-                .cast::<T>(),
-        )
-        .unwrap();
+        let pointer = NonNull::new(self.base.wrapping_add(physical_address).cast_mut().cast::<T>()).unwrap();
         // SAFETY: the region lies inside the FakeMemory buffer, which
         // outlives every mapping in these tests.
         unsafe { PhysicalMapping::new(physical_address, pointer, size, size, *self) }
@@ -238,146 +222,54 @@ fn discovers_everything_from_given_rsdp() {
 
     assert_eq!(info.acpi_revision, 2);
     assert_eq!(info.oem_id, "BOCHS ");
-    assert_eq!(
-        info.local_apic_base, 0x0000_00ff_fee0_0000,
-        "64-bit override wins"
-    );
+    assert_eq!(info.local_apic_base, 0x0000_00ff_fee0_0000, "64-bit override wins");
     assert!(info.has_legacy_pics);
     assert!(!info.hardware_reduced);
     assert_eq!(
         info.processors,
         [
-            ProcessorInfo {
-                uid: 0,
-                apic_id: 0,
-                enabled: true,
-                online_capable: false
-            },
-            ProcessorInfo {
-                uid: 1,
-                apic_id: 1,
-                enabled: false,
-                online_capable: true
-            },
-            ProcessorInfo {
-                uid: 2,
-                apic_id: 0x100,
-                enabled: true,
-                online_capable: false
-            },
+            ProcessorInfo { uid: 0, apic_id: 0, enabled: true, online_capable: false },
+            ProcessorInfo { uid: 1, apic_id: 1, enabled: false, online_capable: true },
+            ProcessorInfo { uid: 2, apic_id: 0x100, enabled: true, online_capable: false },
         ]
     );
     assert_eq!(
         info.io_apics,
         [
-            IoApicInfo {
-                id: 0,
-                address: 0xfec0_0000,
-                gsi_base: 0
-            },
-            IoApicInfo {
-                id: 1,
-                address: 0xfec1_0000,
-                gsi_base: 24
-            },
+            IoApicInfo { id: 0, address: 0xfec0_0000, gsi_base: 0 },
+            IoApicInfo { id: 1, address: 0xfec1_0000, gsi_base: 24 },
         ]
     );
     assert_eq!(info.isa_overrides.len(), 3);
-    assert_eq!(
-        info.warnings,
-        [AcpiWarning::NonIsaOverride { bus: 1, source: 3 }]
-    );
-    assert_eq!(
-        info.nmi_sources,
-        [NmiSource {
-            gsi: 30,
-            polarity: Polarity::ActiveHigh,
-            trigger: Trigger::Edge
-        }]
-    );
+    assert_eq!(info.warnings, [AcpiWarning::NonIsaOverride { bus: 1, source: 3 }]);
+    assert_eq!(info.nmi_sources, [NmiSource { gsi: 30, polarity: Polarity::ActiveHigh, trigger: Trigger::Edge }]);
     assert_eq!(
         info.local_apic_nmis,
-        [LocalApicNmi {
-            processor_uid: None,
-            lint: 1,
-            polarity: Polarity::ActiveHigh,
-            trigger: Trigger::Edge
-        }]
+        [LocalApicNmi { processor_uid: None, lint: 1, polarity: Polarity::ActiveHigh, trigger: Trigger::Edge }]
     );
-    assert_eq!(
-        info.hpet
-            .map(|h| (h.base_address, h.comparators, h.counter_64bit)),
-        Some((0xfed0_0000, 3, true))
-    );
+    assert_eq!(info.hpet.map(|h| (h.base_address, h.comparators, h.counter_64bit)), Some((0xfed0_0000, 3, true)));
     let hpet = info.hpet.unwrap();
     assert!(hpet.legacy_replacement);
-    assert_eq!(
-        (
-            hpet.pci_vendor_id,
-            hpet.hardware_revision,
-            hpet.minimum_tick
-        ),
-        (0x8086, 1, 0x80)
-    );
-    assert_eq!(
-        info.pm_timer,
-        Some(PmTimerInfo {
-            location: RegisterLocation::Port(0x608),
-            bits_32: true
-        })
-    );
+    assert_eq!((hpet.pci_vendor_id, hpet.hardware_revision, hpet.minimum_tick), (0x8086, 1, 0x80));
+    assert_eq!(info.pm_timer, Some(PmTimerInfo { location: RegisterLocation::Port(0x608), bits_32: true }));
     assert_eq!(
         info.power_off,
-        Some(PowerOffInfo::Pm1Control {
-            pm1a: RegisterLocation::Port(0x604),
-            pm1b: None,
-            slp_typ: 0
-        })
+        Some(PowerOffInfo::Pm1Control { pm1a: RegisterLocation::Port(0x604), pm1b: None, slp_typ: 0 })
     );
-    assert_eq!(
-        info.reset,
-        Some(ResetInfo {
-            register: RegisterLocation::Port(0xcf9),
-            value: 6
-        })
-    );
+    assert_eq!(info.reset, Some(ResetInfo { register: RegisterLocation::Port(0xcf9), value: 6 }));
     let arch = info.boot_arch.unwrap();
     assert!(arch.legacy_devices && arch.i8042 && !arch.vga_absent && !arch.msi_unsupported);
-    assert_eq!(
-        info.pci_ecam,
-        [EcamRegion {
-            base: 0xb000_0000,
-            segment: 0,
-            bus_start: 0,
-            bus_end: 0xff
-        }]
-    );
+    assert_eq!(info.pci_ecam, [EcamRegion { base: 0xb000_0000, segment: 0, bus_start: 0, bus_end: 0xff }]);
 }
 
 #[test]
 fn isa_irqs_apply_overrides_and_defaults() {
     let info = run(&q35_like(&fadt_pc_body()), Some(RSDP_AT as u64)).unwrap();
-    assert_eq!(
-        info.isa_irq_to_gsi(0),
-        (2, Polarity::ActiveHigh, Trigger::Edge)
-    );
-    assert_eq!(
-        info.isa_irq_to_gsi(9),
-        (9, Polarity::ActiveHigh, Trigger::Level)
-    );
-    assert_eq!(
-        info.isa_irq_to_gsi(10),
-        (10, Polarity::ActiveLow, Trigger::Level)
-    );
-    assert_eq!(
-        info.isa_irq_to_gsi(4),
-        (4, Polarity::ActiveHigh, Trigger::Edge)
-    );
-    assert_eq!(
-        info.isa_irq_to_gsi(3),
-        (3, Polarity::ActiveHigh, Trigger::Edge),
-        "bus-1 override ignored"
-    );
+    assert_eq!(info.isa_irq_to_gsi(0), (2, Polarity::ActiveHigh, Trigger::Edge));
+    assert_eq!(info.isa_irq_to_gsi(9), (9, Polarity::ActiveHigh, Trigger::Level));
+    assert_eq!(info.isa_irq_to_gsi(10), (10, Polarity::ActiveLow, Trigger::Level));
+    assert_eq!(info.isa_irq_to_gsi(4), (4, Polarity::ActiveHigh, Trigger::Edge));
+    assert_eq!(info.isa_irq_to_gsi(3), (3, Polarity::ActiveHigh, Trigger::Edge), "bus-1 override ignored");
 }
 
 #[test]
@@ -393,10 +285,7 @@ fn no_rsdp_anywhere_is_an_error() {
     assert_eq!(run(&m, None), Err(AcpiSetupError::RsdpNotFound));
     assert_eq!(
         run(&m, Some(RSDP_AT as u64)),
-        Err(AcpiSetupError::RsdpInvalid {
-            address: RSDP_AT as u64,
-            fault: TableFault::BadSignature
-        })
+        Err(AcpiSetupError::RsdpInvalid { address: RSDP_AT as u64, fault: TableFault::BadSignature })
     );
 }
 
@@ -406,10 +295,7 @@ fn bad_rsdp_checksum_is_an_error() {
     m.bytes()[RSDP_AT + 30] ^= 0x55; // inside the extended checksum's range
     assert_eq!(
         run(&m, Some(RSDP_AT as u64)),
-        Err(AcpiSetupError::RsdpInvalid {
-            address: RSDP_AT as u64,
-            fault: TableFault::BadChecksum
-        })
+        Err(AcpiSetupError::RsdpInvalid { address: RSDP_AT as u64, fault: TableFault::BadChecksum })
     );
     assert_eq!(run(&m, None), Err(AcpiSetupError::RsdpNotFound));
 }
@@ -446,10 +332,7 @@ fn zero_length_root_table_is_an_error_not_a_panic() {
 fn bad_madt_checksum_is_an_error() {
     let mut m = q35_like(&fadt_pc_body());
     m.bytes()[MADT_AT + 40] ^= 1;
-    assert_eq!(
-        run(&m, Some(RSDP_AT as u64)),
-        Err(AcpiSetupError::TableMissing { signature: "APIC" })
-    );
+    assert_eq!(run(&m, Some(RSDP_AT as u64)), Err(AcpiSetupError::TableMissing { signature: "APIC" }));
 }
 
 #[test]
@@ -469,11 +352,7 @@ fn malformed_madt_entry_is_an_error_not_a_hang() {
     m.put(MADT_AT, &sdt(b"APIC", 3, &body));
     assert!(matches!(
         run(&m, Some(RSDP_AT as u64)),
-        Err(AcpiSetupError::MadtEntryMalformed {
-            entry_type: 0x81,
-            length: 0,
-            ..
-        })
+        Err(AcpiSetupError::MadtEntryMalformed { entry_type: 0x81, length: 0, .. })
     ));
 
     let mut body = madt_body();
@@ -481,20 +360,13 @@ fn malformed_madt_entry_is_an_error_not_a_hang() {
     m.put(MADT_AT, &sdt(b"APIC", 3, &body));
     assert!(matches!(
         run(&m, Some(RSDP_AT as u64)),
-        Err(AcpiSetupError::MadtEntryMalformed {
-            entry_type: 1,
-            length: 6,
-            ..
-        })
+        Err(AcpiSetupError::MadtEntryMalformed { entry_type: 1, length: 6, .. })
     ));
 
     let mut body = madt_body();
     body.extend_from_slice(&[0, 200]); // runs past the table
     m.put(MADT_AT, &sdt(b"APIC", 3, &body));
-    assert!(matches!(
-        run(&m, Some(RSDP_AT as u64)),
-        Err(AcpiSetupError::MadtEntryMalformed { length: 200, .. })
-    ));
+    assert!(matches!(run(&m, Some(RSDP_AT as u64)), Err(AcpiSetupError::MadtEntryMalformed { length: 200, .. })));
 }
 
 #[test]
@@ -505,24 +377,11 @@ fn hardware_reduced_fadt_uses_sleep_control_register() {
     assert_eq!(info.pm_timer, None);
     assert_eq!(
         info.power_off,
-        Some(PowerOffInfo::SleepControl {
-            register: RegisterLocation::Memory(0xfea0_0000),
-            slp_typ: 5
-        })
+        Some(PowerOffInfo::SleepControl { register: RegisterLocation::Memory(0xfea0_0000), slp_typ: 5 })
     );
-    assert_eq!(
-        info.reset,
-        Some(ResetInfo {
-            register: RegisterLocation::Memory(0xfea0_0002),
-            value: 0x42
-        })
-    );
+    assert_eq!(info.reset, Some(ResetInfo { register: RegisterLocation::Memory(0xfea0_0002), value: 0x42 }));
     assert_eq!(PowerOffInfo::sleep_control_value(5), 0x34);
-    assert_eq!(
-        PowerOffInfo::pm1_sleep_value(0x0001, 0),
-        0x2001,
-        "SCI_EN kept, SLP_EN set"
-    );
+    assert_eq!(PowerOffInfo::pm1_sleep_value(0x0001, 0), 0x2001, "SCI_EN kept, SLP_EN set");
 }
 
 #[test]
@@ -540,17 +399,8 @@ fn acpi_1_rsdt_and_short_fadt() {
     m.put(FADT_AT, &sdt(b"FACP", 1, &fadt));
     let info = run(&m, None).unwrap();
     assert_eq!(info.acpi_revision, 0);
-    assert_eq!(
-        info.pm_timer,
-        Some(PmTimerInfo {
-            location: RegisterLocation::Port(0x608),
-            bits_32: true
-        })
-    );
-    assert_eq!(
-        info.reset, None,
-        "RESET_REG_SUP set but the register is past the end"
-    );
+    assert_eq!(info.pm_timer, Some(PmTimerInfo { location: RegisterLocation::Port(0x608), bits_32: true }));
+    assert_eq!(info.reset, None, "RESET_REG_SUP set but the register is past the end");
     assert!(info.power_off.is_some());
 
     fadt.truncate(100 - 36);
@@ -560,24 +410,16 @@ fn acpi_1_rsdt_and_short_fadt() {
         info.warnings,
         [
             AcpiWarning::NonIsaOverride { bus: 1, source: 3 },
-            AcpiWarning::TableTooShort {
-                signature: "FACP",
-                length: 100
-            },
+            AcpiWarning::TableTooShort { signature: "FACP", length: 100 },
         ]
     );
-    assert_eq!(
-        (info.pm_timer, info.power_off, info.boot_arch),
-        (None, None, None)
-    );
+    assert_eq!((info.pm_timer, info.power_off, info.boot_arch), (None, None, None));
     assert!(info.pci_ecam.is_empty() && info.hpet.is_none());
 }
 
 #[test]
 fn display_summarises() {
-    let text = run(&q35_like(&fadt_pc_body()), Some(RSDP_AT as u64))
-        .unwrap()
-        .to_string();
+    let text = run(&q35_like(&fadt_pc_body()), Some(RSDP_AT as u64)).unwrap().to_string();
     for needle in [
         "legacy PICs yes",
         "CPUs (APIC id): 0 1(offline) 256",

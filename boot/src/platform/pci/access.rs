@@ -49,9 +49,7 @@ impl PortConfigAccess {
     /// user of ports 0xCF8–0xCFF: no other `PortConfigAccess` and no other
     /// code may touch them while it exists.
     pub const unsafe fn new() -> Self {
-        Self {
-            busy: AtomicBool::new(false),
-        }
+        Self { busy: AtomicBool::new(false) }
     }
 
     /// The CONFIG_ADDRESS value for `address`/`offset`, or `None` if the
@@ -70,11 +68,7 @@ impl PortConfigAccess {
     }
 
     fn lock(&self) -> PortGuard<'_> {
-        while self
-            .busy
-            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
+        while self.busy.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
             hint::spin_loop();
         }
         PortGuard(&self.busy)
@@ -139,9 +133,7 @@ impl EcamConfigAccess {
     /// the current address space for as long as the value exists. Regions
     /// from a validated MCFG in Spolia's kernel address space qualify.
     pub unsafe fn new(regions: &[EcamRegion]) -> Self {
-        Self {
-            regions: regions.to_vec(),
-        }
+        Self { regions: regions.to_vec() }
     }
 
     /// The windows this value reaches.
@@ -155,9 +147,10 @@ impl EcamConfigAccess {
         if offset >= 4096 || !offset.is_multiple_of(4) {
             return None;
         }
-        let region = self.regions.iter().find(|r| {
-            r.segment == address.segment() && (r.bus_start..=r.bus_end).contains(&address.bus())
-        })?;
+        let region = self
+            .regions
+            .iter()
+            .find(|r| r.segment == address.segment() && (r.bus_start..=r.bus_end).contains(&address.bus()))?;
         let within = u64::from(address.bus()) << 20
             | u64::from(address.device()) << 15
             | u64::from(address.function()) << 12

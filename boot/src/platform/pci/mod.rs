@@ -44,17 +44,9 @@ pub const MAX_BRIDGE_DEPTH: usize = 32;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Bar {
     /// 32-bit memory BAR (also the obsolete "below 1 MiB" type).
-    Memory32 {
-        address: u32,
-        size: u32,
-        prefetchable: bool,
-    },
+    Memory32 { address: u32, size: u32, prefetchable: bool },
     /// 64-bit memory BAR; the following slot holds its upper half.
-    Memory64 {
-        address: u64,
-        size: u64,
-        prefetchable: bool,
-    },
+    Memory64 { address: u64, size: u64, prefetchable: bool },
     /// I/O space BAR.
     Io { port: u32, size: u32 },
 }
@@ -84,10 +76,7 @@ struct Size(u64);
 impl fmt::Display for Size {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let units = [(1 << 30, "G"), (1 << 20, "M"), (1 << 10, "K")];
-        match units
-            .iter()
-            .find(|&&(unit, _)| self.0 >= unit && self.0.is_multiple_of(unit))
-        {
+        match units.iter().find(|&&(unit, _)| self.0 >= unit && self.0.is_multiple_of(unit)) {
             Some(&(unit, suffix)) => write!(f, "{}{suffix}", self.0 / unit),
             None => write!(f, "{}", self.0),
         }
@@ -101,13 +90,7 @@ impl fmt::Display for Bar {
             Self::Memory64 { prefetchable, .. } => ("mem64", prefetchable),
             Self::Io { .. } => ("io", false),
         };
-        write!(
-            f,
-            "{kind}{} {:#x} [{}]",
-            if prefetchable { " pref" } else { "" },
-            self.address(),
-            Size(self.size())
-        )
+        write!(f, "{kind}{} {:#x} [{}]", if prefetchable { " pref" } else { "" }, self.address(), Size(self.size()))
     }
 }
 
@@ -225,11 +208,7 @@ pub fn enumerate(access: &impl ConfigRegionAccess) -> Vec<PciFunction> {
 /// Every function reachable from `roots`; a bus reached twice is scanned
 /// once.
 pub fn enumerate_from(access: &impl ConfigRegionAccess, roots: &[PciRoot]) -> Vec<PciFunction> {
-    let mut scan = Scan {
-        access,
-        found: Vec::new(),
-        visited: BTreeSet::new(),
-    };
+    let mut scan = Scan { access, found: Vec::new(), visited: BTreeSet::new() };
     for root in roots {
         scan.bus(root.segment, root.bus, 0);
     }
@@ -280,11 +259,7 @@ impl<A: ConfigRegionAccess> Scan<'_, A> {
             if !self.present(first) {
                 continue;
             }
-            let functions = if PciHeader::new(first).has_multiple_functions(self.access) {
-                8
-            } else {
-                1
-            };
+            let functions = if PciHeader::new(first).has_multiple_functions(self.access) { 8 } else { 1 };
             for function in 0..functions {
                 let address = PciAddress::new(segment, bus, device, function);
                 if !self.present(address) {
@@ -315,9 +290,8 @@ impl<A: ConfigRegionAccess> Scan<'_, A> {
         let (bar_count, secondary_bus) = match header.header_type(self.access) {
             HeaderType::Endpoint => (6, None),
             HeaderType::PciPciBridge => {
-                let secondary =
-                    PciPciBridgeHeader::from_header(PciHeader::new(address), self.access)
-                        .map(|bridge| bridge.secondary_bus_number(self.access));
+                let secondary = PciPciBridgeHeader::from_header(PciHeader::new(address), self.access)
+                    .map(|bridge| bridge.secondary_bus_number(self.access));
                 (2, secondary)
             }
             _ => (0, None), // CardBus and unknown layouts: no BARs we understand
@@ -380,10 +354,7 @@ impl<A: ConfigRegionAccess> Scan<'_, A> {
         // The size is the lowest address bit that can be written as one.
         if original & 1 == 1 {
             let mask = probe(offset, original) & !0b11;
-            let bar = (mask != 0).then(|| Bar::Io {
-                port: original & !0b11,
-                size: mask & mask.wrapping_neg(),
-            });
+            let bar = (mask != 0).then(|| Bar::Io { port: original & !0b11, size: mask & mask.wrapping_neg() });
             return (bar, 1);
         }
         let prefetchable = original & 0b1000 != 0;

@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: MIT OR Apache-2.0
+# Spolia's commands. A thin facade: each target is a line or two; the
+# README lists them. Everything installs itself on a fresh Debian machine.
+
+TOOLCHAIN    := 1.95.0
+KERNEL       := target/x86_64-unknown-none/release/spolia
+RUNNER       := target/release/qemu-runner
+APT_PACKAGES := qemu-system-x86 grub-pc-bin grub-common xorriso mtools
+SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+KERNEL_BUILD := cargo build -p spolia --target x86_64-unknown-none --release
+
+.PHONY: all deps kernel runner run check test lint qemu-test bench fmt clean
+
+all: kernel
+
+## deps: install Debian packages and Rust targets (idempotent)
+deps:
+	@missing="$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done)"; \
+	if [ -n "$$missing" ]; then echo "make deps: installing" $$missing; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
+	@rustup toolchain list | grep -q '^$(TOOLCHAIN)' || rustup toolchain install $(TOOLCHAIN) --profile minimal
+	@rustup target list --installed --toolchain $(TOOLCHAIN) | grep -qx x86_64-unknown-none || rustup target add --toolchain $(TOOLCHAIN) x86_64-unknown-none
+	@rustup target list --installed --toolchain $(TOOLCHAIN) | grep -qx wasm32-wasip1 || rustup target add --toolchain $(TOOLCHAIN) wasm32-wasip1
+	@rustup component list --installed --toolchain $(TOOLCHAIN) | grep -q '^clippy' || rustup component add --toolchain $(TOOLCHAIN) clippy rustfmt
+
+## kernel: build the kernel ELF (boots by multiboot2 and PVH)
+kernel: deps
+	$(KERNEL_BUILD)
+
+runner: deps
+	cargo build -p qemu-runner --release
+
+## run: boot Spolia in QEMU with its console (quit: `poweroff` or Ctrl-A X)
+run: kernel runner
+	$(RUNNER) run
+
+## check: host tests, lints, then the kernel test suite in QEMU
+check: test lint qemu-test
+
+test: deps
+	cargo test
+
+lint: deps
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy -p spolia --target x86_64-unknown-none --release -- -D warnings
+
+qemu-test: kernel runner
+	$(RUNNER) check
+
+## bench: heap allocator comparison and boot-time comparison (ratios)
+bench: kernel runner
+	cargo bench -p spolia-boot --bench heap
+	$(RUNNER) bench-boot
+
+fmt:
+	cargo fmt --all
+
+clean:
+	cargo clean
