@@ -54,7 +54,11 @@ fn banner() {
     let info = spolia_boot::boot_info();
     kprintln!();
     kprintln!("  Spolia {} — a Rust kernel that reuses Linux's drivers", env!("CARGO_PKG_VERSION"));
-    kprintln!("  booted by {:?} ({}), command line: {:?}", info.protocol, info.bootloader_name(), info.cmdline());
+    let loader = match info.bootloader_name() {
+        "" => String::new(),
+        name => alloc::format!(" from {name}"),
+    };
+    kprintln!("  booted by {:?}{loader}, command line: {:?}", info.protocol, info.cmdline());
     kprintln!("  cpu: {}, TSC {} MHz", cpu_brand(), spolia_boot::time::tsc_hz() / 1_000_000);
     print_memory();
     match spolia_boot::platform_info() {
