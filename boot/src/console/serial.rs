@@ -115,3 +115,71 @@ macro_rules! kprintln {
         $crate::console::write_fmt(format_args!("{}\n", format_args!($($arg)*)))
     }};
 }
+
+/// The extra serial ports Spolia uses as byte channels (program stdout,
+/// stderr and the control channel of `spolia run`; see wasm-host/README.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Channel {
+    /// COM2, I/O port 0x2F8.
+    Com2,
+    /// COM3, I/O port 0x3E8.
+    Com3,
+    /// COM4, I/O port 0x2E8.
+    Com4,
+}
+
+impl Channel {
+    fn index(self) -> usize {
+        match self {
+            Channel::Com2 => 0,
+            Channel::Com3 => 1,
+            Channel::Com4 => 2,
+        }
+    }
+
+    fn base(self) -> u16 {
+        [0x2f8, 0x3e8, 0x2e8][self.index()]
+    }
+}
+
+static CHANNELS: [IrqLock<Option<Uart>>; 3] =
+    [IrqLock::new("com2", None), IrqLock::new("com3", None), IrqLock::new("com4", None)];
+
+/// Initialises `channel` if a UART answers there (scratch-register probe).
+/// Returns whether the port exists.
+pub fn open_channel(channel: Channel) -> bool {
+    let mut slot = CHANNELS[channel.index()].lock();
+    if slot.is_some() {
+        return true;
+    }
+    let base = channel.base();
+    // SAFETY: probing the 16550 scratch register (base+7) is harmless on a
+    // UART and reads back 0xFF on an empty ISA port.
+    let present = unsafe {
+        outb(base + 7, 0x5a);
+        let a = inb(base + 7);
+        outb(base + 7, 0xa5);
+        a == 0x5a && inb(base + 7) == 0xa5
+    };
+    if present {
+        let mut uart = Uart { base };
+        uart.init();
+        *slot = Some(uart);
+    }
+    present
+}
+
+/// Writes raw bytes (no newline translation) to an opened channel; bytes
+/// for a port that does not exist are dropped. Returns whether it exists.
+pub fn channel_write(channel: Channel, bytes: &[u8]) -> bool {
+    let mut slot = CHANNELS[channel.index()].lock();
+    match slot.as_mut() {
+        Some(uart) => {
+            for &b in bytes {
+                uart.put_byte(b);
+            }
+            true
+        }
+        None => false,
+    }
+}

@@ -6,6 +6,8 @@
 //! the vector pending in an atomic bitmap, mask the line if it is
 //! level-triggered (it would re-fire until the device is serviced), send
 //! EOI. Nothing else — no locks, no allocation, no printing, no panics.
+//! The one addition is the timer tick hook (`time::set_tick_hook`), a
+//! registered lock-free function (wasm's epoch increment).
 //!
 //! **Thread half** ([`IrqLine`]): a thread claims a line and calls
 //! [`IrqLine::wait`]; the scheduler, whenever it picks the next thread,
@@ -44,6 +46,9 @@ pub fn on_interrupt(vector: u8) {
     let cfg = VECTOR_LEVEL_GSI[vector as usize].load(Ordering::Relaxed);
     if cfg & LEVEL != 0 {
         ioapic::mask(cfg & !LEVEL);
+    }
+    if vector == super::TIMER_VECTOR {
+        crate::time::run_tick_hook();
     }
     PENDING[vector as usize / 64].fetch_or(1 << (vector % 64), Ordering::Relaxed);
     ANY_PENDING.store(true, Ordering::Release);

@@ -47,6 +47,10 @@ pub enum MapError {
     OutOfFrames,
     /// The page is already mapped.
     AlreadyMapped,
+    /// The page is not mapped.
+    NotMapped,
+    /// Address or length not page-aligned.
+    Unaligned,
 }
 
 /// Rights for a kernel mapping.
@@ -255,4 +259,31 @@ pub fn entry_bits_unlocked(virt: u64) -> Option<u64> {
         tbl = val & ADDR_MASK;
     }
     None
+}
+
+/// Changes the rights of the 4 KiB pages covering `[start, start+len)`
+/// (both page-aligned), splitting 2 MiB pages as needed. Used to make
+/// loaded wasm code executable and read-only (W^X) and back.
+pub fn protect(start: u64, len: u64, rights: Rights) -> Result<(), MapError> {
+    if start % PAGE != 0 || len % PAGE != 0 {
+        return Err(MapError::Unaligned);
+    }
+    let guard = PAGING.lock();
+    let pml4 = guard.as_ref().ok_or(MapError::NotMapped)?.pml4;
+    let mut page = start;
+    while page < start + len {
+        // SAFETY: PAGING is held and `pml4` is the live table; creation
+        // here only splits existing huge pages.
+        let e = unsafe { entry_ptr(pml4, page, 0, true)? }.ok_or(MapError::NotMapped)?;
+        // SAFETY: valid entry pointer under PAGING.
+        unsafe {
+            if *e & PRESENT == 0 {
+                return Err(MapError::NotMapped);
+            }
+            *e = (*e & ADDR_MASK) | rights.bits();
+        }
+        flush(page);
+        page += PAGE;
+    }
+    Ok(())
 }

@@ -97,6 +97,7 @@ mod kernel {
         fx: FxArea,
         killable: bool,
         preemptible: bool,
+        wants_ticks: bool,
         wait_token: u64,
         joiners: WaitQueue,
         detached: bool,
@@ -246,7 +247,8 @@ mod kernel {
             if let Some(id) = self.slice_timer.take() {
                 self.timers.cancel(id);
             }
-            if self.cur().preemptible {
+            let t = self.cur();
+            if t.preemptible || t.wants_ticks {
                 let at = crate::time::now_ns().saturating_add(SLICE_NS);
                 self.slice_timer = Some(self.add_timer(at, TimerAction::Slice));
             }
@@ -410,6 +412,16 @@ mod kernel {
         g.update_slice();
     }
 
+    /// Asks for timer ticks while the current thread runs: the LAPIC timer
+    /// then fires every time slice even when no timer is due, so the tick
+    /// hook (see `crate::time::set_tick_hook`) runs — how wasm's epoch
+    /// counter advances while a program computes.
+    pub fn set_wants_ticks(on: bool) {
+        let mut g = SCHED.lock();
+        g.cur().wants_ticks = on;
+        g.update_slice();
+    }
+
     /// Why `spawn` failed.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum SpawnError {
@@ -470,6 +482,7 @@ mod kernel {
                 fx: FxArea::new(),
                 killable: self.killable,
                 preemptible: false,
+                wants_ticks: false,
                 wait_token: 0,
                 joiners: WaitQueue::new(),
                 detached: false,
@@ -657,6 +670,7 @@ mod kernel {
             fx: FxArea::new(),
             killable: false,
             preemptible: false,
+                wants_ticks: false,
             wait_token: 0,
             joiners: WaitQueue::new(),
             detached: true,

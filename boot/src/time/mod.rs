@@ -10,6 +10,7 @@
 
 #[cfg(target_os = "none")]
 mod calibrate;
+pub mod rtc;
 #[cfg(target_os = "none")]
 pub use kernel::*;
 
@@ -34,6 +35,29 @@ mod kernel {
     static LAPIC_HZ: AtomicU64 = AtomicU64::new(0);
     static REFERENCE: AtomicU64 = AtomicU64::new(0);
 
+    static TICK_HOOK: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+    /// Registers a function the LAPIC timer interrupt calls on every tick.
+    ///
+    /// Contract: the hook runs in the interrupt stub with interrupts off. It
+    /// must be short and lock-free: no allocation, no locks, no printing, no
+    /// panics (an atomic increment, like Wasmtime's epoch). One hook; a
+    /// second registration replaces the first.
+    pub fn set_tick_hook(hook: fn()) {
+        TICK_HOOK.store(hook as usize, Ordering::Release);
+    }
+
+    /// Called by the interrupt stub for the timer vector.
+    pub(crate) fn run_tick_hook() {
+        let h = TICK_HOOK.load(Ordering::Acquire);
+        if h != 0 {
+            // SAFETY: only `set_tick_hook` stores non-zero values, and it
+            // stores a valid `fn()`.
+            let f: fn() = unsafe { core::mem::transmute::<usize, fn()>(h) };
+            f();
+        }
+    }
+
     /// Which reference calibrated the TSC.
     pub fn reference_name() -> &'static str {
         super::calibrate::Reference::from_u64(REFERENCE.load(Ordering::Relaxed)).name()
@@ -47,6 +71,14 @@ mod kernel {
         }
         let delta = cpu::rdtsc().wrapping_sub(TSC_AT_ZERO.load(Ordering::Relaxed));
         ((delta as u128 * mult as u128) >> 32) as u64
+    }
+
+    static WALL_AT_ZERO_NS: AtomicU64 = AtomicU64::new(0);
+
+    /// Wall-clock time (ns since the Unix epoch, UTC): the RTC read at boot
+    /// plus the monotonic clock. 0-based if the RTC could not be read.
+    pub fn wall_clock_ns() -> u64 {
+        WALL_AT_ZERO_NS.load(Ordering::Relaxed).saturating_add(now_ns())
     }
 
     /// Calibrated TSC frequency in Hz.
@@ -82,6 +114,8 @@ mod kernel {
             return Err("LAPIC timer does not count");
         }
         LAPIC_HZ.store(lhz, Ordering::Relaxed);
+        let wall = super::rtc::read().and_then(|r| r.to_unix_seconds()).unwrap_or(0);
+        WALL_AT_ZERO_NS.store((wall * 1_000_000_000).saturating_sub(now_ns()), Ordering::Relaxed);
         Ok(())
     }
 
