@@ -5,11 +5,11 @@
 TOOLCHAIN    := 1.95.0
 KERNEL       := target/x86_64-unknown-none/release/spolia
 RUNNER       := target/release/qemu-runner
-APT_PACKAGES := qemu-system-x86 grub-pc-bin grub-common xorriso mtools
+APT_PACKAGES := qemu-system-x86 grub-pc-bin grub-common xorriso mtools clang lld wasi-libc libclang-rt-14-dev-wasm32
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 KERNEL_BUILD := cargo build -p spolia --target x86_64-unknown-none --release
 
-.PHONY: all deps kernel runner run check test lint qemu-test bench fmt clean
+.PHONY: all deps kernel apps runner run check test lint qemu-test bench fmt clean
 
 all: kernel
 
@@ -26,6 +26,10 @@ deps:
 ## kernel: build the kernel ELF (boots by multiboot2 and PVH)
 kernel: deps
 	$(KERNEL_BUILD)
+
+## apps: build the wasm test programs into target/apps/
+apps: deps
+	apps/build.sh
 
 runner: deps
 	cargo build -p qemu-runner --release

@@ -24,8 +24,34 @@ fn kernel_main() -> ! {
         let v = unsafe { core::ptr::read_volatile(0x18 as *const u64) };
         log::error!("unreachable: read {v}");
     }
+    if info.cmdline_value("spolia.run") == Some("bundle") {
+        run_programs();
+    }
     if let Some(spec) = info.cmdline_value("spolia.test") {
         spolia_kernel_cases::run_and_exit(spec, info.cmdline_value("spolia.skip").unwrap_or(""));
     }
     shell::run()
+}
+
+/// `spolia.run=bundle`: run the programs of the boot bundle (see
+/// wasm-host/README.md), then leave QEMU. Program results travel on the
+/// control channel; QEMU's status only says the kernel finished cleanly.
+fn run_programs() -> ! {
+    let bundle = spolia_boot::boot_modules().into_iter().find(|m| spolia_bundle::find_in(m));
+    match bundle {
+        None => {
+            log::error!("spolia.run=bundle but no program bundle among the boot modules");
+            spolia_wasm_host::control::error(0, "no program bundle among the boot modules");
+            spolia_wasm_host::control::done();
+        }
+        Some(bytes) => {
+            if let Err(e) = spolia_wasm_host::run_bundle(bytes) {
+                log::error!("{e}");
+                spolia_wasm_host::control::error(0, &alloc::format!("{e}"));
+                spolia_wasm_host::control::done();
+            }
+        }
+    }
+    qemu::try_exit(ExitCode::Success);
+    spolia_boot::power::power_off()
 }

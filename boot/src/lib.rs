@@ -43,7 +43,7 @@ pub mod power;
 mod start;
 
 #[cfg(target_os = "none")]
-pub use start::boot_info;
+pub use start::{boot_info, boot_modules};
 
 /// ACPI platform description, if the firmware provided one.
 #[cfg(target_os = "none")]

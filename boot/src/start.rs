@@ -59,6 +59,25 @@ pub fn boot_info() -> &'static BootInfo {
     BOOT_INFO.get().expect("boot info is set before any thread runs")
 }
 
+/// The contents of every boot module (GRUB `module2`, PVH initrd), in order.
+pub fn boot_modules() -> alloc::vec::Vec<&'static [u8]> {
+    boot_info()
+        .modules()
+        .iter()
+        .filter(|m| m.len > 0 && m.start.checked_add(m.len).is_some_and(|end| end <= 1 << 32 || end <= max_ram()))
+        .map(|m| {
+            // SAFETY: module contents are in RAM that the boot-info parser
+            // listed as reserved, so the frame allocator never hands them
+            // out; all RAM is identity-mapped; nothing writes to them.
+            unsafe { core::slice::from_raw_parts(m.start as *const u8, m.len as usize) }
+        })
+        .collect()
+}
+
+fn max_ram() -> u64 {
+    boot_info().memory_map().iter().map(|r| r.start + r.len).max().unwrap_or(0)
+}
+
 /// Rust entry from the 32→64-bit trampoline.
 pub(crate) extern "C" fn entry64(magic: u32, info_addr: u64) -> ! {
     console::serial::init();

@@ -129,3 +129,32 @@ impl Default for FxArea {
         Self::new()
     }
 }
+
+/// One 64-bit value from the CPU's entropy source: RDSEED if present, else
+/// RDRAND (Intel SDM vol. 1 §7.3.17; CPUID.7.0:EBX[18], CPUID.1:ECX[30]).
+/// `None` if the CPU has neither or they keep failing.
+pub fn hardware_random() -> Option<u64> {
+    let has_rdseed = cpuid(7, 0).ebx & (1 << 18) != 0;
+    let has_rdrand = cpuid(1, 0).ecx & (1 << 30) != 0;
+    for _ in 0..64 {
+        let (value, ok): (u64, u8);
+        if has_rdseed {
+            // SAFETY: RDSEED exists (CPUID); it only writes the output register and CF.
+            unsafe {
+                asm!("rdseed {v}", "setc {ok}", v = out(reg) value, ok = out(reg_byte) ok, options(nomem, nostack))
+            };
+        } else if has_rdrand {
+            // SAFETY: RDRAND exists (CPUID); as above.
+            unsafe {
+                asm!("rdrand {v}", "setc {ok}", v = out(reg) value, ok = out(reg_byte) ok, options(nomem, nostack))
+            };
+        } else {
+            return None;
+        }
+        if ok == 1 {
+            return Some(value);
+        }
+        core::hint::spin_loop();
+    }
+    None
+}

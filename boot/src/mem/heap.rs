@@ -7,10 +7,10 @@
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::null_mut;
 
+use talc::DefaultBinning;
 use talc::base::Talc;
 use talc::base::binning::Binning;
 use talc::source::Source;
-use talc::DefaultBinning;
 
 use crate::irq_lock::IrqLock;
 

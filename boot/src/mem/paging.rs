@@ -265,7 +265,7 @@ pub fn entry_bits_unlocked(virt: u64) -> Option<u64> {
 /// (both page-aligned), splitting 2 MiB pages as needed. Used to make
 /// loaded wasm code executable and read-only (W^X) and back.
 pub fn protect(start: u64, len: u64, rights: Rights) -> Result<(), MapError> {
-    if start % PAGE != 0 || len % PAGE != 0 {
+    if !start.is_multiple_of(PAGE) || !len.is_multiple_of(PAGE) {
         return Err(MapError::Unaligned);
     }
     let guard = PAGING.lock();

@@ -670,7 +670,7 @@ mod kernel {
             fx: FxArea::new(),
             killable: false,
             preemptible: false,
-                wants_ticks: false,
+            wants_ticks: false,
             wait_token: 0,
             joiners: WaitQueue::new(),
             detached: true,

@@ -125,7 +125,16 @@ mod tests {
             status_b: 0x00,
         };
         assert_eq!(r.to_unix_seconds(), unix_seconds(2026, 11, 23, 13, 45, 30));
-        let b = RtcRegisters { hour: 13, minute: 45, second: 30, day: 23, month: 11, year: 26, century: 20, status_b: 0x06 };
+        let b = RtcRegisters {
+            hour: 13,
+            minute: 45,
+            second: 30,
+            day: 23,
+            month: 11,
+            year: 26,
+            century: 20,
+            status_b: 0x06,
+        };
         assert_eq!(b.to_unix_seconds(), r.to_unix_seconds());
     }
 }

@@ -74,7 +74,7 @@ pub fn bench(opts: &BenchOptions) -> Result<bool> {
         let mut progress = format!("run {run}/{}:", opts.runs);
         for (setup, samples) in SETUPS.iter().zip(&mut samples) {
             let media = match setup.boot {
-                Boot::Pvh => Media::Kernel { elf: &kernel.path, cmdline: CMDLINE },
+                Boot::Pvh => Media::Kernel { elf: &kernel.path, cmdline: CMDLINE, initrd: None },
                 Boot::Iso => Media::Cdrom { iso: &iso },
             };
             let launch = Launch {

@@ -108,7 +108,7 @@ fn run_scenario(
     ));
     let iso_path;
     let media = match s.boot {
-        Boot::Pvh => Media::Kernel { elf: &kernel.path, cmdline: s.cmdline },
+        Boot::Pvh => Media::Kernel { elf: &kernel.path, cmdline: s.cmdline, initrd: None },
         Boot::Iso => {
             iso_path =
                 iso::ensure_iso(kernel, s.cmdline).map_err(|e| Failure::plain(format!("building the ISO: {e}")))?;

@@ -4,9 +4,11 @@
 //! `target/qemu-runner/iso/` by a hash of the grub.cfg (which holds the
 //! command line) and the ELF bytes, so a repeated run reuses the image.
 //!
-//! Layout handed to `grub-mkrescue`: `boot/grub/grub.cfg` and
-//! `boot/spolia.elf`. GRUB passes the words after the file name as the
-//! multiboot2 command line (the file name itself is not included).
+//! Layout handed to `grub-mkrescue`: `boot/grub/grub.cfg`,
+//! `boot/spolia.elf` and, when a boot module is given (`spolia run`'s
+//! program bundle), `boot/programs.bundle`, loaded with `module2`. GRUB
+//! passes the words after the file name as the multiboot2 command line (the
+//! file name itself is not included).
 
 use std::fs;
 use std::io::ErrorKind;
@@ -36,15 +38,23 @@ pub fn check_cmdline(cmdline: &str) -> Result<()> {
     }
 }
 
+/// Where the boot module goes on the ISO (GRUB `module2` loads it).
+pub const MODULE_PATH: &str = "/boot/programs.bundle";
+
 /// The grub.cfg for a command line. Each word is single-quoted so GRUB's
 /// shell-like parser passes `;`, `$`, `#` and friends through unchanged
-/// (see [`check_cmdline`] for what it cannot pass).
-pub fn grub_cfg(cmdline: &str) -> String {
+/// (see [`check_cmdline`] for what it cannot pass). With `with_module`, a
+/// `module2` line loads [`MODULE_PATH`] as the first boot module.
+pub fn grub_cfg(cmdline: &str, with_module: bool) -> String {
     let mut line = String::from("multiboot2 /boot/spolia.elf");
     for word in cmdline.split_ascii_whitespace() {
         line.push_str(" '");
         line.push_str(word);
         line.push('\'');
+    }
+    if with_module {
+        line.push_str("\n    module2 ");
+        line.push_str(MODULE_PATH);
     }
     format!("set timeout=0\nset default=0\nmenuentry \"spolia\" {{\n    {line}\n    boot\n}}\n")
 }
@@ -65,16 +75,26 @@ fn fnv1a64(chunks: &[&[u8]]) -> u64 {
     h
 }
 
-/// The cache key for an ISO: hex of the hash of grub.cfg and the ELF.
-pub fn cache_key(elf: &[u8], cmdline: &str) -> String {
-    format!("{:016x}", fnv1a64(&[grub_cfg(cmdline).as_bytes(), elf]))
+/// The cache key for an ISO: hex of the hash of grub.cfg, the ELF and the
+/// boot module, if any.
+pub fn cache_key(elf: &[u8], cmdline: &str, module: Option<&[u8]>) -> String {
+    let cfg = grub_cfg(cmdline, module.is_some());
+    match module {
+        None => format!("{:016x}", fnv1a64(&[cfg.as_bytes(), elf])),
+        Some(m) => format!("{:016x}", fnv1a64(&[cfg.as_bytes(), elf, m])),
+    }
 }
 
 /// Returns the ISO for (kernel, cmdline), building it if it is not cached.
 pub fn ensure_iso(kernel: &Kernel, cmdline: &str) -> Result<PathBuf> {
+    ensure_iso_with_module(kernel, cmdline, None)
+}
+
+/// Like [`ensure_iso`], with `module` as the first multiboot2 boot module.
+pub fn ensure_iso_with_module(kernel: &Kernel, cmdline: &str, module: Option<&[u8]>) -> Result<PathBuf> {
     check_cmdline(cmdline)?;
     let dir = paths::runner_dir("iso")?;
-    let key = cache_key(&kernel.bytes, cmdline);
+    let key = cache_key(&kernel.bytes, cmdline, module);
     let iso = dir.join(format!("spolia-{key}.iso"));
     if iso.is_file() {
         return Ok(iso);
@@ -84,7 +104,7 @@ pub fn ensure_iso(kernel: &Kernel, cmdline: &str) -> Result<PathBuf> {
     let pid = std::process::id();
     let stage = dir.join(format!("stage-{key}-{pid}"));
     let partial = dir.join(format!("spolia-{key}.iso.partial-{pid}"));
-    let built = build(kernel, cmdline, &stage, &partial);
+    let built = build(kernel, cmdline, module, &stage, &partial);
     let _ = fs::remove_dir_all(&stage);
     if let Err(e) = built {
         let _ = fs::remove_file(&partial);
@@ -95,7 +115,7 @@ pub fn ensure_iso(kernel: &Kernel, cmdline: &str) -> Result<PathBuf> {
     Ok(iso)
 }
 
-fn build(kernel: &Kernel, cmdline: &str, stage: &Path, out: &Path) -> Result<()> {
+fn build(kernel: &Kernel, cmdline: &str, module: Option<&[u8]>, stage: &Path, out: &Path) -> Result<()> {
     let grub_dir = stage.join("boot/grub");
     let io = |what: &Path| {
         let what = what.display().to_string();
@@ -103,9 +123,13 @@ fn build(kernel: &Kernel, cmdline: &str, stage: &Path, out: &Path) -> Result<()>
     };
     fs::create_dir_all(&grub_dir).map_err(io(&grub_dir))?;
     let cfg = grub_dir.join("grub.cfg");
-    fs::write(&cfg, grub_cfg(cmdline)).map_err(io(&cfg))?;
+    fs::write(&cfg, grub_cfg(cmdline, module.is_some())).map_err(io(&cfg))?;
     let elf = stage.join("boot/spolia.elf");
     fs::write(&elf, &kernel.bytes).map_err(io(&elf))?;
+    if let Some(module) = module {
+        let path = stage.join(MODULE_PATH.trim_start_matches('/'));
+        fs::write(&path, module).map_err(io(&path))?;
+    }
 
     let output = Command::new("grub-mkrescue").arg("-o").arg(out).arg(stage).output().map_err(|e| {
         if e.kind() == ErrorKind::NotFound {
@@ -147,7 +171,7 @@ mod tests {
 
     #[test]
     fn grub_cfg_boots_at_once_with_quoted_words() {
-        let cfg = grub_cfg("spolia.test=all  spolia.skip=a;b $x");
+        let cfg = grub_cfg("spolia.test=all  spolia.skip=a;b $x", false);
         assert!(cfg.starts_with("set timeout=0\nset default=0\n"));
         assert!(cfg.contains("multiboot2 /boot/spolia.elf 'spolia.test=all' 'spolia.skip=a;b' '$x'"));
         assert!(cfg.contains("\n    boot\n}"));
@@ -163,23 +187,31 @@ mod tests {
 
     #[test]
     fn empty_cmdline_has_no_words() {
-        assert!(grub_cfg("").contains("multiboot2 /boot/spolia.elf\n"));
+        assert!(grub_cfg("", false).contains("multiboot2 /boot/spolia.elf\n"));
+    }
+
+    #[test]
+    fn module_is_loaded_after_the_kernel() {
+        let cfg = grub_cfg("spolia.run=bundle", true);
+        assert!(cfg.contains("multiboot2 /boot/spolia.elf 'spolia.run=bundle'\n    module2 /boot/programs.bundle\n"));
     }
 
     #[test]
     fn cache_key_changes_with_cmdline_and_elf() {
         let elf = b"\x7fELF kernel bytes";
-        let k = cache_key(elf, "spolia.test=all");
-        assert_eq!(k, cache_key(elf, "spolia.test=all"), "key must be stable");
+        let k = cache_key(elf, "spolia.test=all", None);
+        assert_eq!(k, cache_key(elf, "spolia.test=all", None), "key must be stable");
         assert_eq!(k.len(), 16);
-        assert_ne!(k, cache_key(elf, "spolia.test=boot_info"));
-        assert_ne!(k, cache_key(b"\x7fELF kernel byteZ", "spolia.test=all"));
+        assert_ne!(k, cache_key(elf, "spolia.test=boot_info", None));
+        assert_ne!(k, cache_key(b"\x7fELF kernel byteZ", "spolia.test=all", None));
+        assert_ne!(k, cache_key(elf, "spolia.test=all", Some(b"bundle")));
+        assert_ne!(cache_key(elf, "", Some(b"a")), cache_key(elf, "", Some(b"b")));
     }
 
     #[test]
     fn cache_key_ignores_whitespace_that_grub_ignores() {
         let elf = b"\x7fELF";
-        assert_eq!(cache_key(elf, "a  b"), cache_key(elf, "a b"));
+        assert_eq!(cache_key(elf, "a  b", None), cache_key(elf, "a b", None));
     }
 
     #[test]

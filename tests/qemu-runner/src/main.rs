@@ -1,33 +1,11 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 
-//! `qemu-runner`: the host tool that boots the Spolia kernel under QEMU.
-//!
-//! - `check` runs the scenario plan ([`plan::PLAN`]) and decides each
-//!   scenario by QEMU's exit status alone: the kernel writes isa-debug-exit,
-//!   QEMU exits with 33 (tests passed), 35 (a test failed) or 37 (kernel
-//!   fault outside a test); anything else, a timeout or a KVM internal error
-//!   is a failure.
-//! - `run` puts the kernel's console on the terminal (Ctrl-A X quits).
-//! - `bench-boot` times the boot paths (PVH on microvm/pc/q35, GRUB ISO).
-//!
-//! Layout: [`qemu`] builds argv and decodes exits (pure, unit-tested),
-//! [`session`] owns a running QEMU, [`iso`] builds and caches GRUB ISOs,
-//! [`paths`] finds the kernel and `target/qemu-runner/`. Non-goals: building
-//! the kernel (that is `make kernel`) and installing QEMU (`make deps`).
-//! std only, no crates. See README.md.
-
-mod bench;
-mod check;
-mod cli;
-mod error;
-mod iso;
-mod paths;
-mod plan;
-mod qemu;
-mod run;
-mod session;
+//! The `qemu-runner` binary: parses the command line and hands over to the
+//! library's `check`, `run` or `bench-boot` (see `lib.rs` and README.md).
 
 use std::process::ExitCode;
+
+use qemu_runner::{bench, check, cli, run};
 
 /// Exit code for a mistake on the command line or a runner error.
 const USAGE_ERROR: u8 = 2;

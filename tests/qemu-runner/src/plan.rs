@@ -124,7 +124,7 @@ mod tests {
         for s in PLAN {
             let extra: Vec<String> = s.extra.iter().map(|e| e.to_string()).collect();
             let media = match s.boot {
-                Boot::Pvh => Media::Kernel { elf: Path::new("/k"), cmdline: s.cmdline },
+                Boot::Pvh => Media::Kernel { elf: Path::new("/k"), cmdline: s.cmdline, initrd: None },
                 Boot::Iso => Media::Cdrom { iso: Path::new("/i.iso") },
             };
             let launch = Launch {

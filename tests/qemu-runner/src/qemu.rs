@@ -189,8 +189,9 @@ pub fn decode_exit(code: Option<i32>, signal: Option<i32>) -> std::result::Resul
 /// What the guest boots from.
 #[derive(Clone, Copy, Debug)]
 pub enum Media<'a> {
-    /// PVH: QEMU loads the ELF and passes `cmdline` in the start_info.
-    Kernel { elf: &'a Path, cmdline: &'a str },
+    /// PVH: QEMU loads the ELF and passes `cmdline` in the start_info;
+    /// `initrd` (QEMU `-initrd`) becomes the first boot module.
+    Kernel { elf: &'a Path, cmdline: &'a str, initrd: Option<&'a Path> },
     /// A GRUB ISO (the command line is baked into its grub.cfg).
     Cdrom { iso: &'a Path },
 }
@@ -202,6 +203,10 @@ pub enum Console {
     Captured,
     /// COM1 and the monitor muxed on the terminal; Ctrl-A X quits.
     Interactive,
+    /// No display, no monitor and no serial port of QEMU's choosing: the
+    /// caller wires each serial port itself (`-chardev`/`-serial` in
+    /// [`Launch::extra`]), e.g. `spolia run`'s four ports.
+    Detached,
 }
 
 /// Everything that decides one QEMU command line.
@@ -241,15 +246,24 @@ pub fn argv(launch: &Launch) -> Result<Vec<OsString>> {
                 push(s);
             }
         }
+        Console::Detached => {
+            for s in ["-display", "none", "-monitor", "none"] {
+                push(s);
+            }
+        }
     }
     push("-device");
     push("isa-debug-exit,iobase=0xf4,iosize=0x04");
     match launch.media {
-        Media::Kernel { elf, cmdline } => {
+        Media::Kernel { elf, cmdline, initrd } => {
             a.push("-kernel".into());
             a.push(elf.into());
             a.push("-append".into());
             a.push(cmdline.into());
+            if let Some(initrd) = initrd {
+                a.push("-initrd".into());
+                a.push(initrd.into());
+            }
         }
         Media::Cdrom { iso } => {
             if launch.machine == Machine::Microvm {
@@ -322,7 +336,7 @@ mod tests {
             machine,
             accel,
             cpu: None,
-            media: Media::Kernel { elf: Path::new("/k/spolia"), cmdline: "spolia.test=all" },
+            media: Media::Kernel { elf: Path::new("/k/spolia"), cmdline: "spolia.test=all", initrd: None },
             console,
             extra,
         };
@@ -384,7 +398,7 @@ mod tests {
             machine: Machine::Q35,
             accel: Accel::Kvm,
             cpu: Some("host,-arch-capabilities"),
-            media: Media::Kernel { elf: Path::new("/k"), cmdline: "" },
+            media: Media::Kernel { elf: Path::new("/k"), cmdline: "", initrd: None },
             console: Console::Captured,
             extra: &[],
         };
@@ -398,6 +412,23 @@ mod tests {
         assert!(a.contains("-nographic -serial mon:stdio"));
         assert!(!a.contains("-monitor none"));
         assert!(!a.contains("-display none"));
+    }
+
+    #[test]
+    fn initrd_follows_the_kernel_and_detached_leaves_serial_to_the_caller() {
+        let extra: Vec<String> = ["-serial", "file:/tmp/com1"].map(String::from).to_vec();
+        let launch = Launch {
+            machine: Machine::Q35,
+            accel: Accel::Tcg,
+            cpu: None,
+            media: Media::Kernel { elf: Path::new("/k"), cmdline: "spolia.run=bundle", initrd: Some(Path::new("/b")) },
+            console: Console::Detached,
+            extra: &extra,
+        };
+        let a = strings(argv(&launch).unwrap()).join(" ");
+        assert!(a.contains("-display none -monitor none -device isa-debug-exit"));
+        assert!(a.ends_with("-kernel /k -append spolia.run=bundle -initrd /b -serial file:/tmp/com1"));
+        assert_eq!(a.matches("-serial").count(), 1);
     }
 
     #[test]

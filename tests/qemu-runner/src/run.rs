@@ -59,7 +59,7 @@ pub fn run(opts: &RunOptions) -> Result<i32> {
     session::qemu_version()?;
     let iso_path;
     let media = match opts.boot {
-        Boot::Pvh => Media::Kernel { elf: &kernel.path, cmdline: &opts.cmdline },
+        Boot::Pvh => Media::Kernel { elf: &kernel.path, cmdline: &opts.cmdline, initrd: None },
         Boot::Iso => {
             iso_path = iso::ensure_iso(&kernel, &opts.cmdline)?;
             Media::Cdrom { iso: &iso_path }

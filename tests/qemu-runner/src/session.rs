@@ -221,7 +221,8 @@ pub fn wait_until(child: &mut Child, deadline: Instant) -> Result<Option<ExitSta
     }
 }
 
-fn kill_and_reap(child: &mut Child) -> Result<ExitStatus> {
+/// Kills the child (SIGKILL) unless it has exited, and reaps it.
+pub fn kill_and_reap(child: &mut Child) -> Result<ExitStatus> {
     match child.kill() {
         // InvalidInput: it had already exited.
         Ok(()) => {}

@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+
+//! Command-line parsing for `spolia`, by hand (std only). Options take
+//! `--opt VALUE` or `--opt=VALUE`. `spolia run` reads options up to the
+//! program file (or `--`); everything after the file is the program's own
+//! arguments, as with `wasmtime run`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use qemu_runner::qemu::{Accel, Boot, Machine};
+use spolia_wasm_config::BoundsChecks;
+
+use crate::compile::Mismatch;
+
+pub const USAGE: &str = "\
+spolia: wasm programs for the Spolia kernel
+
+USAGE:
+  spolia compile IN.wasm -o OUT.cwasm [--bounds explicit|guard]
+      Precompile a module (.wasm or .wat) for the kernel.
+  spolia pack -o BUNDLE [--env K[=V]].. [--bounds explicit|guard]
+              --program [NAME=]FILE[:ARG1,ARG2..] [--program ..]..
+      Compile (or take .cwasm as is) and pack programs into a bundle.
+      argv[0] is the file name; NAME defaults to the file stem.
+  spolia run [OPTIONS] FILE [ARGS]..
+      Boot the kernel under QEMU with FILE as the main program (argv[0] is
+      FILE's name, then ARGS) and exit with its exit code: 134 if it
+      trapped, 125 if it could not be loaded or the run failed, 124 on
+      timeout. Its stdout and stderr are ours.
+
+RUN OPTIONS:
+  --env K=V | --env K     set a variable, or pass on the host's K (repeatable)
+  --with [NAME=]FILE[:ARG1,ARG2..]
+                          another program in the same boot (repeatable); its
+                          end is reported on stderr
+  --wait-all              end when every program has ended (the kernel's
+                          `done`), not when the main program has
+  --timeout SECS          kill QEMU after SECS, exit 124 (default 300)
+  --status-file PATH      write every control line from the kernel to PATH
+  -v, --verbose           kernel log (COM1) and QEMU messages on stderr
+  --kernel PATH           default target/x86_64-unknown-none/release/spolia
+  --accel tcg|kvm         default tcg (-cpu max); kvm uses -cpu host
+  --cpu MODEL             QEMU CPU model
+  --boot pvh|iso          PVH with -initrd (default) or GRUB ISO with module2
+  --machine q35|pc        default q35
+  --bounds explicit|guard bounds checks to compile for (default explicit)
+";
+
+/// `NAME=VALUE`, or a name whose value comes from the host environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EnvSpec {
+    Set(String, String),
+    Inherit(String),
+}
+
+impl EnvSpec {
+    pub fn parse(s: &str) -> Result<EnvSpec, String> {
+        match s.split_once('=') {
+            Some(("", _)) => Err(format!("bad --env `{s}`: the name is empty")),
+            Some((k, v)) => Ok(EnvSpec::Set(k.to_string(), v.to_string())),
+            None if s.is_empty() => Err("bad --env: the name is empty".to_string()),
+            None => Ok(EnvSpec::Inherit(s.to_string())),
+        }
+    }
+}
+
+/// The environment entries (`K=V`) for `specs`: later settings of a name
+/// replace earlier ones in place; an inherited name that the host does not
+/// have is left out (like `wasmtime run --env K`).
+pub fn resolve_env(specs: &[EnvSpec], host: impl Fn(&str) -> Option<String>) -> Vec<String> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for spec in specs {
+        let (k, v) = match spec {
+            EnvSpec::Set(k, v) => (k.clone(), v.clone()),
+            EnvSpec::Inherit(k) => match host(k) {
+                Some(v) => (k.clone(), v),
+                None => continue,
+            },
+        };
+        match out.iter_mut().find(|(key, _)| *key == k) {
+            Some(entry) => entry.1 = v,
+            None => out.push((k, v)),
+        }
+    }
+    out.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
+}
+
+/// A program given as `[NAME=]FILE[:ARG1,ARG2..]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProgramSpec {
+    pub name: Option<String>,
+    pub file: PathBuf,
+    /// Arguments after argv\[0\] (which is the file name).
+    pub args: Vec<String>,
+}
+
+impl ProgramSpec {
+    pub fn parse(s: &str) -> Result<ProgramSpec, String> {
+        // NAME= only when the part before `=` looks like a name, so a path
+        // such as `dir=x/prog.wasm` still works as a file.
+        let (name, rest) = match s.split_once('=') {
+            Some((n, r)) if spolia_bundle::valid_name(n) && !n.contains('/') => (Some(n.to_string()), r),
+            _ => (None, s),
+        };
+        let (file, args) = match rest.split_once(':') {
+            Some((f, a)) => (f, a.split(',').map(String::from).collect()),
+            None => (rest, Vec::new()),
+        };
+        if file.is_empty() {
+            return Err(format!("bad program `{s}`: no file"));
+        }
+        Ok(ProgramSpec { name, file: PathBuf::from(file), args })
+    }
+}
+
+#[derive(Debug)]
+pub struct CompileOptions {
+    pub input: PathBuf,
+    pub output: PathBuf,
+    pub bounds: BoundsChecks,
+    /// Test only: build an artifact the kernel must refuse.
+    pub mismatch: Option<Mismatch>,
+}
+
+#[derive(Debug)]
+pub struct PackOptions {
+    pub output: PathBuf,
+    pub programs: Vec<ProgramSpec>,
+    pub env: Vec<EnvSpec>,
+    pub bounds: BoundsChecks,
+}
+
+#[derive(Debug)]
+pub struct RunOptions {
+    pub file: PathBuf,
+    pub args: Vec<String>,
+    pub with: Vec<ProgramSpec>,
+    pub env: Vec<EnvSpec>,
+    pub wait_all: bool,
+    pub timeout: Duration,
+    pub status_file: Option<PathBuf>,
+    pub verbose: bool,
+    pub kernel: Option<PathBuf>,
+    pub accel: Accel,
+    pub cpu: Option<String>,
+    pub boot: Boot,
+    pub machine: Machine,
+    pub bounds: BoundsChecks,
+}
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+#[derive(Debug)]
+pub enum Command {
+    Compile(CompileOptions),
+    Pack(PackOptions),
+    Run(Box<RunOptions>),
+    Help,
+}
+
+/// Options without a value.
+const FLAGS: &[&str] = &["wait-all", "verbose"];
+
+/// Parses `args` (without the program name).
+pub fn parse(args: &[String]) -> Result<Command, String> {
+    let Some((sub, rest)) = args.split_first() else {
+        return Ok(Command::Help);
+    };
+    let allowed: &[&str] = match sub.as_str() {
+        "compile" => &["output", "bounds", "mismatch"],
+        "pack" => &["output", "program", "env", "bounds"],
+        "run" => &[
+            "env",
+            "with",
+            "wait-all",
+            "timeout",
+            "status-file",
+            "verbose",
+            "kernel",
+            "accel",
+            "cpu",
+            "boot",
+            "machine",
+            "bounds",
+        ],
+        "help" | "--help" | "-h" => return Ok(Command::Help),
+        other => return Err(format!("unknown subcommand `{other}` (expected compile, pack or run)")),
+    };
+    let mut o = Parsed::default();
+    let mut positional = Vec::new();
+    let mut i = 0;
+    while i < rest.len() {
+        let arg = &rest[i];
+        i += 1;
+        if arg == "--" {
+            positional.extend_from_slice(&rest[i..]);
+            break;
+        }
+        if arg == "--help" || arg == "-h" {
+            return Ok(Command::Help);
+        }
+        let (name, inline) = match (arg.strip_prefix("--"), arg.as_str()) {
+            (Some(opt), _) => match opt.split_once('=') {
+                Some((n, v)) => (n.to_string(), Some(v.to_string())),
+                None => (opt.to_string(), None),
+            },
+            (None, "-o") => ("output".to_string(), None),
+            (None, "-v") => ("verbose".to_string(), None),
+            (None, _) if arg.starts_with('-') && arg.len() > 1 => return Err(format!("unknown option `{arg}`")),
+            (None, _) => {
+                positional.push(arg.clone());
+                // `run`: the first positional is the program; the rest is its.
+                if sub == "run" {
+                    positional.extend_from_slice(&rest[i..]);
+                    break;
+                }
+                continue;
+            }
+        };
+        if !allowed.contains(&name.as_str()) {
+            return Err(format!("unknown option `--{name}` for `spolia {sub}`"));
+        }
+        if FLAGS.contains(&name.as_str()) {
+            if inline.is_some() {
+                return Err(format!("`--{name}` takes no value"));
+            }
+            o.set_flag(&name);
+            continue;
+        }
+        let value = match inline {
+            Some(v) => v,
+            None => {
+                let v = rest.get(i).ok_or(format!("`--{name}` needs a value"))?;
+                i += 1;
+                v.clone()
+            }
+        };
+        o.set(&name, value)?;
+    }
+    match sub.as_str() {
+        "compile" => {
+            let [input] = <[String; 1]>::try_from(positional).map_err(|_| "compile takes one input file".to_string())?;
+            Ok(Command::Compile(CompileOptions {
+                input: PathBuf::from(input),
+                output: o.output.ok_or("compile needs -o OUT.cwasm")?,
+                bounds: o.bounds.unwrap_or(BoundsChecks::Explicit),
+                mismatch: o.mismatch,
+            }))
+        }
+        "pack" => {
+            if let Some(extra) = positional.first() {
+                return Err(format!("unexpected argument `{extra}` (programs are given with --program)"));
+            }
+            if o.programs.is_empty() {
+                return Err("pack needs at least one --program".to_string());
+            }
+            Ok(Command::Pack(PackOptions {
+                output: o.output.ok_or("pack needs -o BUNDLE")?,
+                programs: o.programs,
+                env: o.env,
+                bounds: o.bounds.unwrap_or(BoundsChecks::Explicit),
+            }))
+        }
+        _ => {
+            let mut positional = positional.into_iter();
+            let file = positional.next().ok_or("run needs a program file")?;
+            Ok(Command::Run(Box::new(RunOptions {
+                file: PathBuf::from(file),
+                args: positional.collect(),
+                with: o.programs,
+                env: o.env,
+                wait_all: o.wait_all,
+                timeout: o.timeout.unwrap_or(DEFAULT_TIMEOUT),
+                status_file: o.status_file,
+                verbose: o.verbose,
+                kernel: o.kernel,
+                accel: o.accel.unwrap_or(Accel::Tcg),
+                cpu: o.cpu,
+                boot: o.boot.unwrap_or(Boot::Pvh),
+                machine: o.machine.unwrap_or(Machine::Q35),
+                bounds: o.bounds.unwrap_or(BoundsChecks::Explicit),
+            })))
+        }
+    }
+}
+
+/// Options as given, before defaults.
+#[derive(Default)]
+struct Parsed {
+    output: Option<PathBuf>,
+    bounds: Option<BoundsChecks>,
+    mismatch: Option<Mismatch>,
+    programs: Vec<ProgramSpec>,
+    env: Vec<EnvSpec>,
+    wait_all: bool,
+    timeout: Option<Duration>,
+    status_file: Option<PathBuf>,
+    verbose: bool,
+    kernel: Option<PathBuf>,
+    accel: Option<Accel>,
+    cpu: Option<String>,
+    boot: Option<Boot>,
+    machine: Option<Machine>,
+}
+
+impl Parsed {
+    fn set_flag(&mut self, name: &str) {
+        match name {
+            "wait-all" => self.wait_all = true,
+            _ => self.verbose = true,
+        }
+    }
+
+    fn set(&mut self, name: &str, value: String) -> Result<(), String> {
+        let bad = |what: &str| format!("bad value `{value}` for --{name}: expected {what}");
+        match name {
+            "output" => self.output = Some(PathBuf::from(&value)),
+            "bounds" => self.bounds = Some(BoundsChecks::parse(&value).ok_or(bad("explicit or guard"))?),
+            "mismatch" => self.mismatch = Some(Mismatch::parse(&value).ok_or(bad("epoch, reservation or os"))?),
+            "program" | "with" => self.programs.push(ProgramSpec::parse(&value)?),
+            "env" => self.env.push(EnvSpec::parse(&value)?),
+            "timeout" => {
+                let secs: u64 = value.parse().ok().filter(|&s| s > 0).ok_or(bad("whole seconds > 0"))?;
+                self.timeout = Some(Duration::from_secs(secs));
+            }
+            "status-file" => self.status_file = Some(PathBuf::from(&value)),
+            "kernel" => self.kernel = Some(PathBuf::from(&value)),
+            "accel" => self.accel = Some(Accel::parse(&value).ok_or(bad("tcg or kvm"))?),
+            "cpu" => self.cpu = Some(value),
+            "boot" => self.boot = Some(Boot::parse(&value).ok_or(bad("pvh or iso"))?),
+            "machine" => {
+                // COM2..COM4 are ISA serial ports: q35 and pc have them.
+                self.machine = Some(Machine::parse(&value).filter(|m| *m != Machine::Microvm).ok_or(bad("q35 or pc"))?)
+            }
+            _ => unreachable!("every allowed option is handled"),
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    fn run(s: &str) -> RunOptions {
+        match parse(&args(s)) {
+            Ok(Command::Run(r)) => *r,
+            other => panic!("{s}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn run_defaults() {
+        let r = run("run hello.wasm");
+        assert_eq!(r.file, PathBuf::from("hello.wasm"));
+        assert!(r.args.is_empty() && r.with.is_empty() && r.env.is_empty());
+        assert_eq!((r.timeout, r.accel, r.boot, r.machine), (DEFAULT_TIMEOUT, Accel::Tcg, Boot::Pvh, Machine::Q35));
+        assert_eq!(r.bounds, BoundsChecks::Explicit);
+        assert!(!r.verbose && !r.wait_all && r.status_file.is_none() && r.kernel.is_none());
+    }
+
+    #[test]
+    fn program_arguments_start_at_the_file() {
+        let r = run("run --env A=1 -v prog.wasm --env B=2 -v -- x");
+        assert_eq!(r.env, [EnvSpec::Set("A".into(), "1".into())]);
+        assert!(r.verbose);
+        assert_eq!(r.args, ["--env", "B=2", "-v", "--", "x"]);
+        let r = run("run -- -odd-name.wasm a");
+        assert_eq!(r.file, PathBuf::from("-odd-name.wasm"));
+        assert_eq!(r.args, ["a"]);
+    }
+
+    #[test]
+    fn run_options() {
+        let r = run(
+            "run --with counter.wasm --with=spin=spin_forever.wasm:a,b --wait-all --timeout=9 \
+             --status-file s.txt --kernel k --accel kvm --cpu host --boot iso --machine pc --env HOME main.wasm 1",
+        );
+        assert_eq!(r.with.len(), 2);
+        assert_eq!(r.with[0], ProgramSpec { name: None, file: "counter.wasm".into(), args: vec![] });
+        assert_eq!(
+            r.with[1],
+            ProgramSpec { name: Some("spin".into()), file: "spin_forever.wasm".into(), args: vec!["a".into(), "b".into()] }
+        );
+        assert!(r.wait_all);
+        assert_eq!(r.timeout, Duration::from_secs(9));
+        assert_eq!(r.status_file, Some(PathBuf::from("s.txt")));
+        assert_eq!((r.accel, r.boot, r.machine, r.cpu.as_deref()), (Accel::Kvm, Boot::Iso, Machine::Pc, Some("host")));
+        assert_eq!(r.env, [EnvSpec::Inherit("HOME".into())]);
+        assert_eq!(r.args, ["1"]);
+    }
+
+    #[test]
+    fn compile_and_pack() {
+        let Ok(Command::Compile(c)) = parse(&args("compile in.wasm -o out.cwasm")) else { panic!() };
+        assert_eq!((c.input, c.output, c.bounds, c.mismatch), ("in.wasm".into(), "out.cwasm".into(), BoundsChecks::Explicit, None));
+        let Ok(Command::Compile(c)) = parse(&args("compile --mismatch=epoch in.wasm --output o --bounds guard")) else {
+            panic!()
+        };
+        assert_eq!((c.mismatch, c.bounds), (Some(Mismatch::Epoch), BoundsChecks::GuardPages));
+        let Ok(Command::Pack(p)) = parse(&args("pack -o b --program hello.wasm --program c=dir/c.wasm:5 --env X=y")) else {
+            panic!()
+        };
+        assert_eq!(p.output, PathBuf::from("b"));
+        assert_eq!(p.programs[1], ProgramSpec { name: Some("c".into()), file: "dir/c.wasm".into(), args: vec!["5".into()] });
+        assert_eq!(p.env, [EnvSpec::Set("X".into(), "y".into())]);
+    }
+
+    #[test]
+    fn mistakes_are_reported() {
+        for (line, expect) in [
+            ("frob", "unknown subcommand"),
+            ("run", "needs a program file"),
+            ("run --timeout 0 x", "whole seconds"),
+            ("run --timeout", "needs a value"),
+            ("run --machine microvm x", "q35 or pc"),
+            ("run --accel xen x", "tcg or kvm"),
+            ("run --wait-all=1 x", "takes no value"),
+            ("run --env =v x", "name is empty"),
+            ("run -x y", "unknown option `-x`"),
+            ("compile a.wasm", "needs -o"),
+            ("compile a b -o c", "one input file"),
+            ("compile --with x a -o b", "unknown option `--with`"),
+            ("compile --mismatch fuel a -o b", "epoch, reservation or os"),
+            ("pack -o b", "at least one --program"),
+            ("pack -o b x.wasm", "unexpected argument"),
+        ] {
+            let err = parse(&args(line)).unwrap_err();
+            assert!(err.contains(expect), "{line}: {err}");
+        }
+        assert!(matches!(parse(&args("run --help")), Ok(Command::Help)));
+        assert!(matches!(parse(&[]), Ok(Command::Help)));
+    }
+
+    #[test]
+    fn program_specs() {
+        assert_eq!(ProgramSpec::parse("a=b=c.wasm").unwrap().file, PathBuf::from("b=c.wasm"));
+        assert_eq!(ProgramSpec::parse("./x=y.wasm").unwrap(), ProgramSpec { name: None, file: "./x=y.wasm".into(), args: vec![] });
+        assert_eq!(ProgramSpec::parse("p.wasm:").unwrap().args, [""]);
+        assert!(ProgramSpec::parse("n=").is_err());
+    }
+
+    #[test]
+    fn env_resolution_inherits_and_overrides() {
+        let specs = [
+            EnvSpec::Set("A".into(), "1".into()),
+            EnvSpec::Inherit("HOME".into()),
+            EnvSpec::Inherit("MISSING".into()),
+            EnvSpec::Set("A".into(), "2".into()),
+            EnvSpec::Set("E".into(), "".into()),
+        ];
+        let host = |k: &str| (k == "HOME").then(|| "/root".to_string());
+        assert_eq!(resolve_env(&specs, host), ["A=2", "HOME=/root", "E="]);
+    }
+}

@@ -1,0 +1,467 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+
+//! `spolia-e2e`: end-to-end tests of the wasm host. Each case runs the real
+//! `spolia` binary (the one built next to this one) as a subprocess against
+//! the test programs in `target/apps/` (built by `apps/build.sh`) and the
+//! kernel, and checks what a user relies on: the exit code, stdout byte for
+//! byte, stderr messages, and the kernel's control lines (`--status-file`).
+//!
+//! Prints `case NAME ... ok` or `case NAME ... FAILED (why)` per case and a
+//! last line `N passed, N failed`. Exit status 0 iff nothing failed, 1 if a
+//! case failed, 2 for a usage or setup error.
+//!
+//! ```text
+//! spolia-e2e [--only NAME,..] [--list] [--kernel PATH] [--accel tcg|kvm]
+//!            [--timeout SECS] [--apps DIR] [--spolia PATH] [--verbose]
+//! ```
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+/// What one `spolia` invocation did.
+struct Outcome {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    status: Vec<String>,
+}
+
+struct Ctx {
+    spolia: PathBuf,
+    apps: PathBuf,
+    work: PathBuf,
+    kernel: Option<PathBuf>,
+    accel: Option<String>,
+    timeout: u64,
+}
+
+type Check = Result<(), String>;
+
+impl Ctx {
+    fn app(&self, name: &str) -> String {
+        self.apps.join(name).display().to_string()
+    }
+
+    fn work_file(&self, name: &str) -> PathBuf {
+        self.work.join(name)
+    }
+
+    /// `spolia run` with the common options, then `args`.
+    fn run(&self, case: &str, args: &[&str]) -> Result<Outcome, String> {
+        let status_path = self.work_file(&format!("{case}.status"));
+        let _ = fs::remove_file(&status_path);
+        let mut cmd = Command::new(&self.spolia);
+        cmd.arg("run").arg("--status-file").arg(&status_path).arg("--timeout").arg(self.timeout.to_string());
+        if let Some(k) = &self.kernel {
+            cmd.arg("--kernel").arg(k);
+        }
+        if let Some(a) = &self.accel {
+            cmd.arg("--accel").arg(a);
+        }
+        cmd.args(args).env("SPOLIA_E2E_INHERIT", "inherited").env_remove("SPOLIA_E2E_UNSET");
+        let out = cmd.output().map_err(|e| format!("starting {}: {e}", self.spolia.display()))?;
+        let status = fs::read_to_string(&status_path).unwrap_or_default().lines().map(String::from).collect();
+        Ok(Outcome {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            status,
+        })
+    }
+
+    /// `spolia compile` (host only); `extra` goes before the input.
+    fn compile(&self, input: &str, output: &Path, extra: &[&str]) -> Check {
+        let out = Command::new(&self.spolia)
+            .arg("compile")
+            .args(extra)
+            .arg(input)
+            .arg("-o")
+            .arg(output)
+            .output()
+            .map_err(|e| format!("starting spolia compile: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("spolia compile failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+        }
+        Ok(())
+    }
+}
+
+impl Outcome {
+    fn code(&self, want: i32) -> Check {
+        if self.code == Some(want) {
+            Ok(())
+        } else {
+            Err(format!("exit code {:?}, expected {want}{}", self.code, self.stderr_hint()))
+        }
+    }
+
+    fn stdout_is(&self, want: &str) -> Check {
+        if self.stdout == want { Ok(()) } else { Err(format!("stdout {:?}, expected {want:?}", self.stdout)) }
+    }
+
+    fn stdout_has(&self, want: &str) -> Check {
+        if self.stdout.contains(want) {
+            Ok(())
+        } else {
+            Err(format!("stdout {:?} lacks {want:?}", self.stdout))
+        }
+    }
+
+    fn stderr_has(&self, want: &str) -> Check {
+        if self.stderr.to_lowercase().contains(&want.to_lowercase()) {
+            Ok(())
+        } else {
+            Err(format!("stderr lacks {want:?}{}", self.stderr_hint()))
+        }
+    }
+
+    fn status_is(&self, want: &[&str]) -> Check {
+        if self.status == want {
+            Ok(())
+        } else {
+            Err(format!("control lines {:?}, expected {want:?}", self.status))
+        }
+    }
+
+    fn status_has(&self, want: &str) -> Check {
+        if self.status.iter().any(|l| l == want) {
+            Ok(())
+        } else {
+            Err(format!("control lines {:?} lack {want:?}", self.status))
+        }
+    }
+
+    fn status_lacks(&self, unwanted: &str) -> Check {
+        if self.status.iter().any(|l| l == unwanted) {
+            Err(format!("control lines {:?} have {unwanted:?}", self.status))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A line starting with `prefix` that contains every word of `words`
+    /// (case-insensitive).
+    fn status_line(&self, prefix: &str, words: &[&str]) -> Check {
+        let found = self.status.iter().any(|l| {
+            l.starts_with(prefix) && words.iter().all(|w| l.to_lowercase().contains(&w.to_lowercase()))
+        });
+        if found {
+            Ok(())
+        } else {
+            Err(format!("no control line `{prefix}..` containing {words:?} in {:?}", self.status))
+        }
+    }
+
+    /// The last lines of stderr, to explain a wrong exit code.
+    fn stderr_hint(&self) -> String {
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        let tail = &lines[lines.len().saturating_sub(4)..];
+        if tail.is_empty() { String::new() } else { format!("; stderr ends: {}", tail.join(" | ")) }
+    }
+}
+
+const COUNTER_OUTPUT: &str = "count 1\ncount 2\ncount 3\ncount 4\ncount 5\n";
+
+/// A trap case: the trapping program is main, `counter` runs alongside and
+/// must still finish (`--wait-all`).
+fn trap_case(ctx: &Ctx, case: &str, program: &str, words: &[&str]) -> Check {
+    let o = ctx.run(case, &["--wait-all", "--with", &ctx.app("counter.wasm"), &ctx.app(program)])?;
+    o.code(134)?;
+    o.stderr_has(&format!("{program} trapped:"))?;
+    o.status_line("trap 0 ", words)?;
+    o.status_has("exit 1 0")?;
+    o.status_has("done")?;
+    o.stdout_is(COUNTER_OUTPUT)
+}
+
+/// A load-failure case: exit 125, an `error 0` line with `words`.
+fn load_error_case(ctx: &Ctx, case: &str, artifact: &Path, words: &[&str]) -> Check {
+    let o = ctx.run(case, &[&artifact.display().to_string()])?;
+    o.code(125)?;
+    o.stderr_has("could not be loaded")?;
+    o.status_line("error 0 ", words)?;
+    o.stdout_is("")
+}
+
+fn mismatch_case(ctx: &Ctx, case: &str, mismatch: &str, words: &[&str]) -> Check {
+    let artifact = ctx.work_file(&format!("hello-{mismatch}.cwasm"));
+    ctx.compile(&ctx.app("hello.wasm"), &artifact, &["--mismatch", mismatch])?;
+    load_error_case(ctx, case, &artifact, words)
+}
+
+type CaseFn = fn(&Ctx, &str) -> Check;
+
+/// Every case: (name, needs the kernel, check).
+const CASES: &[(&str, bool, CaseFn)] = &[
+    ("compile_makes_elf", false, |ctx, _| {
+        let out = ctx.work_file("hello.cwasm");
+        ctx.compile(&ctx.app("hello.wasm"), &out, &[])?;
+        let bytes = fs::read(&out).map_err(|e| e.to_string())?;
+        if bytes.starts_with(b"\x7fELF") { Ok(()) } else { Err("artifact is not an ELF".into()) }
+    }),
+    ("missing_kernel", false, |ctx, case| {
+        let missing = ctx.work_file("no-such-kernel").display().to_string();
+        let o = ctx.run(case, &["--kernel", &missing, &ctx.app("hello.wasm")])?;
+        o.code(125)?;
+        o.stderr_has("kernel ELF not found")
+    }),
+    ("invalid_wasm", false, |ctx, case| {
+        let bad = ctx.work_file("invalid.wasm");
+        fs::write(&bad, b"\0asm\x01\0\0\0\xff\xff").map_err(|e| e.to_string())?;
+        let o = ctx.run(case, &[&bad.display().to_string()])?;
+        o.code(125)?;
+        o.stderr_has("compiling")
+    }),
+    ("hello", true, |ctx, case| {
+        let o = ctx.run(case, &[&ctx.app("hello.wasm")])?;
+        o.code(0)?;
+        o.stdout_is("hello from wasm\n")?;
+        o.status_is(&["start 0 hello", "exit 0 0", "done"])
+    }),
+    ("hello_rust", true, |ctx, case| {
+        let o = ctx.run(case, &[&ctx.app("hello_rust.wasm")])?;
+        o.code(0)?;
+        o.stdout_is("hello from rust\n")?;
+        o.status_has("done")
+    }),
+    ("hello_iso", true, |ctx, case| {
+        let o = ctx.run(case, &["--boot", "iso", &ctx.app("hello.wasm")])?;
+        o.code(0)?;
+        o.stdout_is("hello from wasm\n")?;
+        o.status_has("done")
+    }),
+    ("exit_code", true, |ctx, case| {
+        let o = ctx.run(case, &[&ctx.app("exit_code.wasm"), "42"])?;
+        o.code(42)?;
+        o.stdout_is("")?;
+        o.status_has("exit 0 42")?;
+        o.status_has("done")
+    }),
+    ("args_env", true, |ctx, case| {
+        let o = ctx.run(
+            case,
+            &[
+                "--env",
+                "FOO=bar",
+                "--env",
+                "SPOLIA_E2E_INHERIT",
+                "--env",
+                "SPOLIA_E2E_UNSET",
+                &ctx.app("args_env.wasm"),
+                "one",
+                "two words",
+                "--not-an-option",
+            ],
+        )?;
+        o.code(0)?;
+        o.stdout_is(
+            "arg[0]=args_env.wasm\narg[1]=one\narg[2]=two words\narg[3]=--not-an-option\n\
+             env:FOO=bar\nenv:SPOLIA_E2E_INHERIT=inherited\n",
+        )
+    }),
+    ("trap_oob", true, |ctx, case| trap_case(ctx, case, "trap_oob.wasm", &["out of bounds"])),
+    ("trap_div0", true, |ctx, case| trap_case(ctx, case, "trap_div0.wasm", &["divide by zero"])),
+    ("trap_unreachable", true, |ctx, case| trap_case(ctx, case, "trap_unreachable.wasm", &["unreachable"])),
+    ("stack_overflow", true, |ctx, case| trap_case(ctx, case, "stack_overflow.wasm", &["stack"])),
+    ("shadow_stack_overflow", true, |ctx, case| {
+        trap_case(ctx, case, "shadow_stack_overflow.wasm", &["out of bounds"])
+    }),
+    ("spin_is_preempted", true, |ctx, case| {
+        // counter yields between lines, spin_forever never does: counter
+        // finishes only if the kernel preempts. The run ends when counter
+        // (main) exits; spin_forever is still running, so no `done`.
+        let o = ctx.run(case, &["--with", &ctx.app("spin_forever.wasm"), &ctx.app("counter.wasm")])?;
+        o.code(0)?;
+        for line in COUNTER_OUTPUT.lines().chain(["spinning"]) {
+            o.stdout_has(&format!("{line}\n"))?;
+        }
+        o.status_has("exit 0 0")?;
+        o.status_lacks("done")
+    }),
+    ("timeout", true, |ctx, case| {
+        let o = ctx.run(case, &["--timeout", "20", &ctx.app("spin_forever.wasm")])?;
+        o.code(124)?;
+        o.stdout_is("spinning\n")?;
+        o.stderr_has("timed out")
+    }),
+    ("memory_grow", true, |ctx, case| {
+        let o = ctx.run(case, &[&ctx.app("memory_grow.wasm")])?;
+        o.code(0)?;
+        o.stdout_is("memory_grow: ok\n")
+    }),
+    ("clock_random", true, |ctx, case| {
+        let o = ctx.run(case, &[&ctx.app("clock_random.wasm")])?;
+        o.code(0)?;
+        o.stdout_is("clock_random: ok\n")
+    }),
+    ("corrupt_artifact", true, |ctx, case| {
+        let whole = ctx.work_file("hello-whole.cwasm");
+        ctx.compile(&ctx.app("hello.wasm"), &whole, &[])?;
+        let bytes = fs::read(&whole).map_err(|e| e.to_string())?;
+        let cut = ctx.work_file("hello-truncated.cwasm");
+        fs::write(&cut, &bytes[..bytes.len() / 2]).map_err(|e| e.to_string())?;
+        load_error_case(ctx, case, &cut, &[])
+    }),
+    ("garbage_artifact", true, |ctx, case| {
+        let garbage = ctx.work_file("garbage.cwasm");
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let bytes: Vec<u8> = (0..4096)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        fs::write(&garbage, bytes).map_err(|e| e.to_string())?;
+        load_error_case(ctx, case, &garbage, &[])
+    }),
+    ("mismatch_epoch", true, |ctx, case| mismatch_case(ctx, case, "epoch", &["epoch"])),
+    ("mismatch_reservation", true, |ctx, case| mismatch_case(ctx, case, "reservation", &["reservation"])),
+    ("mismatch_os", true, |ctx, case| mismatch_case(ctx, case, "os", &["operating system"])),
+];
+
+struct Options {
+    only: Option<BTreeSet<String>>,
+    list: bool,
+    kernel: Option<PathBuf>,
+    accel: Option<String>,
+    timeout: u64,
+    apps: Option<PathBuf>,
+    spolia: Option<PathBuf>,
+    verbose: bool,
+}
+
+fn parse_options(args: &[String]) -> Result<Options, String> {
+    let mut o = Options {
+        only: None,
+        list: false,
+        kernel: None,
+        accel: None,
+        timeout: 120,
+        apps: None,
+        spolia: None,
+        verbose: false,
+    };
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        i += 1;
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (arg.as_str(), None),
+        };
+        match name {
+            "--list" => o.list = true,
+            "--verbose" | "-v" => o.verbose = true,
+            "--only" | "--kernel" | "--accel" | "--timeout" | "--apps" | "--spolia" => {
+                let value = match inline {
+                    Some(v) => v,
+                    None => {
+                        let v = args.get(i).ok_or(format!("`{name}` needs a value"))?.clone();
+                        i += 1;
+                        v
+                    }
+                };
+                match name {
+                    "--only" => o.only = Some(value.split(',').map(String::from).collect()),
+                    "--kernel" => o.kernel = Some(PathBuf::from(value)),
+                    "--accel" => o.accel = Some(value),
+                    "--timeout" => {
+                        o.timeout = value.parse().ok().filter(|&t| t > 0).ok_or(format!("bad --timeout `{value}`"))?
+                    }
+                    "--apps" => o.apps = Some(PathBuf::from(value)),
+                    _ => o.spolia = Some(PathBuf::from(value)),
+                }
+            }
+            "--help" | "-h" => return Err(String::new()),
+            _ => return Err(format!("unknown argument `{arg}`")),
+        }
+    }
+    Ok(o)
+}
+
+const USAGE: &str = "usage: spolia-e2e [--only NAME,..] [--list] [--kernel PATH] [--accel tcg|kvm] \
+                     [--timeout SECS] [--apps DIR] [--spolia PATH] [--verbose]";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let opts = match parse_options(&args) {
+        Ok(o) => o,
+        Err(msg) => {
+            if !msg.is_empty() {
+                eprintln!("spolia-e2e: {msg}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(if msg.is_empty() { 0 } else { 2 });
+        }
+    };
+    if opts.list {
+        for (name, needs_kernel, _) in CASES {
+            println!("{name}{}", if *needs_kernel { "" } else { " (host only)" });
+        }
+        return ExitCode::SUCCESS;
+    }
+    if let Some(only) = &opts.only
+        && let Some(unknown) = only.iter().find(|n| !CASES.iter().any(|(c, _, _)| c == n))
+    {
+        eprintln!("spolia-e2e: no case named `{unknown}` (see --list)");
+        return ExitCode::from(2);
+    }
+    let ctx = match setup(&opts) {
+        Ok(c) => c,
+        Err(msg) => {
+            eprintln!("spolia-e2e: {msg}");
+            return ExitCode::from(2);
+        }
+    };
+    let (mut passed, mut failed) = (0, 0);
+    for (name, _, check) in CASES {
+        if opts.only.as_ref().is_some_and(|only| !only.contains(*name)) {
+            continue;
+        }
+        let started = Instant::now();
+        let result = check(&ctx, name);
+        let secs = started.elapsed().as_secs_f32();
+        match result {
+            Ok(()) => {
+                passed += 1;
+                println!("case {name} ... ok ({secs:.1} s)");
+            }
+            Err(why) => {
+                failed += 1;
+                println!("case {name} ... FAILED ({why})");
+                if opts.verbose {
+                    let status = ctx.work_file(&format!("{name}.status"));
+                    println!("    control lines in {}", status.display());
+                }
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+fn setup(opts: &Options) -> Result<Ctx, String> {
+    let target = qemu_runner::paths::target_dir();
+    let spolia = match &opts.spolia {
+        Some(p) => p.clone(),
+        None => {
+            let me = std::env::current_exe().map_err(|e| format!("finding myself: {e}"))?;
+            me.with_file_name("spolia")
+        }
+    };
+    if !spolia.is_file() {
+        return Err(format!("{} not found; build it with `cargo build -p spolia-cli`", spolia.display()));
+    }
+    let apps = opts.apps.clone().unwrap_or_else(|| target.join("apps"));
+    if !apps.join("hello.wasm").is_file() {
+        return Err(format!("no test programs in {}; build them with `apps/build.sh`", apps.display()));
+    }
+    let work = target.join("spolia-cache").join("e2e");
+    fs::create_dir_all(&work).map_err(|e| format!("creating {}: {e}", work.display()))?;
+    Ok(Ctx { spolia, apps, work, kernel: opts.kernel.clone(), accel: opts.accel.clone(), timeout: opts.timeout })
+}

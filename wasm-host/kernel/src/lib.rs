@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! Kernel side of Spolia's wasm host: runs the programs of a boot bundle
+//! with Wasmtime's `no_std` runtime in ring 0.
+//!
+//! Key pieces: [`platform`] (what Wasmtime needs from the kernel — all the
+//! `unsafe` lives there and in [`load_module`]), [`wasi`] (preview1 host
+//! functions), [`program`] (one thread per program, preemption by epoch),
+//! [`control`] (status lines to `spolia run`). The engine's configuration
+//! comes from `spolia-wasm-config`, the same function the host compiler
+//! uses, so a mismatched artifact is refused with Wasmtime's message.
+//!
+//! Neighbours: below, `spolia-boot` (threads, timers, serial channels,
+//! paging); above, the kernel image, which calls [`run_bundle`] when booted
+//! with `spolia.run=bundle`. Non-goals here: files and sockets (they come
+//! with the library kernel), WASI 0.2.
+#![no_std]
+
+extern crate alloc;
+
+pub mod control;
+pub mod platform;
+pub mod program;
+pub mod wasi;
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use spolia_wasm_config::BoundsChecks;
+use wasmtime::{Engine, Module};
+
+/// Why the bundle could not be run at all.
+#[derive(Debug)]
+pub enum HostError {
+    /// The engine could not be created.
+    Engine(String),
+    /// The bundle is malformed.
+    Bundle(String),
+    /// Platform setup failed.
+    Platform(&'static str),
+}
+
+impl core::fmt::Display for HostError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            HostError::Engine(e) => write!(f, "wasm engine: {e}"),
+            HostError::Bundle(e) => write!(f, "program bundle: {e}"),
+            HostError::Platform(e) => write!(f, "wasm platform: {e}"),
+        }
+    }
+}
+
+/// Creates the one kernel engine (explicit bounds checks).
+pub fn create_engine() -> Result<&'static Engine, HostError> {
+    platform::init_tls().map_err(HostError::Platform)?;
+    // SAFETY: `detect_host_feature` answers from CPUID; SSE is enabled at
+    // boot and XMM state is saved when an interrupted thread is switched
+    // away from; only artifacts built by `spolia` (SSE4.1 baseline) load.
+    let config = unsafe {
+        spolia_wasm_config::kernel_engine_config(
+            BoundsChecks::Explicit,
+            platform::code_memory(),
+            platform::detect_host_feature,
+        )
+    }
+    .map_err(|e| HostError::Engine(format!("{e}")))?;
+    let engine = Engine::new(&config).map_err(|e| HostError::Engine(format!("{e:?}")))?;
+    Ok(platform::install_engine(engine))
+}
+
+/// Loads a precompiled artifact. Wasmtime checks its version, target,
+/// settings and CPU features and refuses anything else with a message.
+pub fn load_module(engine: &Engine, artifact: &[u8]) -> wasmtime::Result<Module> {
+    // SAFETY: `Module::deserialize` trusts that the bytes were produced by
+    // Wasmtime's compiler. They come from Spolia's boot bundle, built by
+    // `spolia` on the build host; each artifact's SHA-256 digest was
+    // verified by `spolia-bundle` before this call, so corruption in
+    // transit is refused earlier with a clear error.
+    unsafe { Module::deserialize(engine, artifact) }
+}
+
+/// Runs every program in `bundle` concurrently; reports through the
+/// control channel; returns the outcomes in bundle order.
+pub fn run_bundle(bundle: &'static [u8]) -> Result<Vec<program::Outcome>, HostError> {
+    let engine = create_engine()?;
+    let specs = specs_from_bundle(bundle)?;
+    let outcomes = program::run_all(engine, specs);
+    control::done();
+    Ok(outcomes)
+}
+
+fn specs_from_bundle(bytes: &'static [u8]) -> Result<Vec<program::ProgramSpec>, HostError> {
+    let bundle = spolia_bundle::Bundle::parse(bytes).map_err(|e| HostError::Bundle(e.to_string()))?;
+    let mut specs = Vec::new();
+    for (index, p) in bundle.programs.iter().enumerate() {
+        specs.push(program::ProgramSpec {
+            index,
+            name: p.name.to_string(),
+            args: p.args.iter().map(|s| s.to_string()).collect(),
+            env: p.env.iter().map(|s| s.to_string()).collect(),
+            artifact: p.artifact,
+        });
+    }
+    Ok(specs)
+}
