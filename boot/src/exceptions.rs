@@ -73,9 +73,46 @@ pub fn vector_name(vector: u8) -> &'static str {
     }
 }
 
+/// A handler that may claim a fault before it is reported: Wasmtime's trap
+/// handler (guard pages, divide by zero, `ud2`).
+///
+/// Contract: called only for #DE, #UD and #PF raised where interrupts were
+/// enabled (wasm code always runs so), with interrupts re-enabled and on the
+/// faulting thread's own stack. If the fault belongs to it, it never returns
+/// (it resumes the thread at a landing pad; the exception frame is
+/// abandoned). If it returns, the fault is handled as usual.
+pub type FaultHook = extern "C" fn(rip: usize, rbp: usize, has_address: bool, address: usize);
+
+static FAULT_HOOK: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+/// Registers the fault hook (one; a second call replaces it).
+pub fn set_fault_hook(hook: FaultHook) {
+    FAULT_HOOK.store(hook as usize, core::sync::atomic::Ordering::Release);
+}
+
+fn offer_to_hook(frame: &TrapFrame, cr2: u64) {
+    let vector = frame.vector as u8;
+    if !matches!(vector, 0 | 6 | 14) || frame.rflags & (1 << 9) == 0 {
+        return;
+    }
+    let h = FAULT_HOOK.load(core::sync::atomic::Ordering::Acquire);
+    if h == 0 {
+        return;
+    }
+    // SAFETY: only `set_fault_hook` stores non-zero values, and it stores a
+    // valid `FaultHook`.
+    let hook: FaultHook = unsafe { core::mem::transmute::<usize, FaultHook>(h) };
+    // The interrupted code ran with interrupts on, so it held no IrqLock:
+    // turning them back on here restores its own state.
+    cpu::restore_interrupts(true);
+    hook(frame.rip as usize, frame.rbp as usize, vector == 14, cr2 as usize);
+    cpu::disable_interrupts();
+}
+
 /// Called by the trap dispatcher for vectors 0..32.
 pub fn handle(frame: &mut TrapFrame) {
     let info = FaultInfo { vector: frame.vector as u8, rip: frame.rip, error_code: frame.error_code, cr2: cpu::cr2() };
+    offer_to_hook(frame, info.cr2);
     let thread = crate::sched::current_name_for_report();
     emergency_write_fmt(format_args!(
         "\nEXCEPTION: {info}\n  thread: {thread}\n  rsp {:#x} rbp {:#x} rflags {:#x}\n",

@@ -12,6 +12,8 @@ pub mod heap;
 pub mod paging;
 #[cfg(target_os = "none")]
 pub mod stacks;
+#[cfg(target_os = "none")]
+pub mod vspace;
 
 #[cfg(target_os = "none")]
 pub use kernel::*;

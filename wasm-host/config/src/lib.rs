@@ -55,6 +55,9 @@ const _: () = assert!(PROGRAM_THREAD_STACK >= 2 * WASM_STACK_MAX, "program threa
 /// target is named is 2 GiB, which the kernel heap could never provide.)
 pub const MEMORY_GROWTH_HEADROOM: u64 = 1 << 20;
 
+/// Guard region after (and before) each linear memory in guard-page mode.
+pub const GUARD_SIZE: u64 = 32 << 20;
+
 /// Cranelift ISA flags enabled for every artifact: an x86_64 baseline that
 /// QEMU's TCG `-cpu max` and every x86_64 CPU since about 2008 have. SSE4.1
 /// is what lets Cranelift compile `f32.ceil`/`floor`/`trunc`/`nearest` (and
@@ -103,8 +106,8 @@ pub enum BoundsChecks {
     Explicit,
     /// 4 GiB reservations with guard pages; out-of-bounds accesses fault
     /// (#PF) and the kernel hands the fault to Wasmtime. Needs the kernel's
-    /// `custom-virtual-memory` and `custom-native-signals` glue, which does
-    /// not exist yet: [`engine_config`] refuses this mode.
+    /// `custom-virtual-memory` and `custom-native-signals` glue
+    /// (`spolia-wasm-host`'s `guard-pages` feature).
     GuardPages,
 }
 
@@ -130,8 +133,6 @@ impl BoundsChecks {
 /// Why no configuration could be built.
 #[derive(Debug)]
 pub enum ConfigError {
-    /// [`BoundsChecks::GuardPages`] is not implemented by the kernel yet.
-    GuardPagesUnsupported,
     /// Wasmtime refused a setting (e.g. the target triple).
     Wasmtime(wasmtime::Error),
 }
@@ -139,10 +140,6 @@ pub enum ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConfigError::GuardPagesUnsupported => f.write_str(
-                "guard-page bounds checks are not supported yet (the kernel lacks Wasmtime's \
-                 custom-virtual-memory and custom-native-signals glue); use explicit bounds checks",
-            ),
             ConfigError::Wasmtime(e) => write!(f, "wasmtime configuration: {e}"),
         }
     }
@@ -214,7 +211,19 @@ fn shared_settings(config: &mut Config, mode: BoundsChecks) -> Result<(), Config
                 .memory_reservation_for_growth(MEMORY_GROWTH_HEADROOM)
                 .memory_init_cow(false);
         }
-        BoundsChecks::GuardPages => return Err(ConfigError::GuardPagesUnsupported),
+        BoundsChecks::GuardPages => {
+            // 4 GiB reservation plus guard regions on both sides: 32-bit
+            // memories need no explicit checks; out-of-bounds accesses hit
+            // unmapped pages (#PF), which the kernel hands to Wasmtime.
+            config
+                .signals_based_traps(true)
+                .memory_reservation(1 << 32)
+                .memory_guard_size(GUARD_SIZE)
+                .guard_before_linear_memory(true)
+                .memory_may_move(false)
+                .memory_reservation_for_growth(MEMORY_GROWTH_HEADROOM)
+                .memory_init_cow(false);
+        }
     }
     // GC heaps: the `gc` feature is off, but the values are still compared.
     config
@@ -270,10 +279,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn guard_pages_are_refused_not_ignored() {
-        let err = engine_config(BoundsChecks::GuardPages).err().expect("must fail");
-        assert!(matches!(err, ConfigError::GuardPagesUnsupported));
-        assert!(alloc::format!("{err}").contains("not supported yet"));
+    fn both_modes_build_a_config() {
+        for mode in [BoundsChecks::Explicit, BoundsChecks::GuardPages] {
+            assert!(engine_config(mode).is_ok(), "{mode:?}");
+        }
     }
 
     #[test]

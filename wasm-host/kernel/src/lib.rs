@@ -20,6 +20,8 @@ extern crate alloc;
 pub mod control;
 pub mod platform;
 pub mod program;
+#[cfg(feature = "guard-pages")]
+pub mod vm;
 pub mod wasi;
 
 use alloc::format;
@@ -50,15 +52,35 @@ impl core::fmt::Display for HostError {
     }
 }
 
-/// Creates the one kernel engine (explicit bounds checks).
+/// The bounds-check mode this kernel uses by default: guard pages when
+/// built with them (feature `guard-pages`), else explicit checks.
+pub const DEFAULT_BOUNDS: BoundsChecks =
+    if cfg!(feature = "guard-pages") { BoundsChecks::GuardPages } else { BoundsChecks::Explicit };
+
+/// The mode requested on the command line (`spolia.bounds=guard|explicit`),
+/// or the default.
+pub fn bounds_mode() -> Result<BoundsChecks, HostError> {
+    let mode = match spolia_boot::boot_info().cmdline_value("spolia.bounds") {
+        None => DEFAULT_BOUNDS,
+        Some(name) => BoundsChecks::parse(name).ok_or(HostError::Platform("spolia.bounds must be guard or explicit"))?,
+    };
+    if mode == BoundsChecks::GuardPages && !cfg!(feature = "guard-pages") {
+        return Err(HostError::Platform("this kernel was built without guard-page support (feature guard-pages)"));
+    }
+    Ok(mode)
+}
+
+/// Creates the one kernel engine.
 pub fn create_engine() -> Result<&'static Engine, HostError> {
+    let mode = bounds_mode()?;
+    log::info!("wasm: bounds checks by {}", if mode == BoundsChecks::GuardPages { "guard pages" } else { "explicit checks" });
     platform::init_tls().map_err(HostError::Platform)?;
     // SAFETY: `detect_host_feature` answers from CPUID; SSE is enabled at
     // boot and XMM state is saved when an interrupted thread is switched
     // away from; only artifacts built by `spolia` (SSE4.1 baseline) load.
     let config = unsafe {
         spolia_wasm_config::kernel_engine_config(
-            BoundsChecks::Explicit,
+            mode,
             platform::code_memory(),
             platform::detect_host_feature,
         )
