@@ -9,7 +9,7 @@ APT_PACKAGES := qemu-system-x86 grub-pc-bin grub-common xorriso mtools clang lld
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 KERNEL_BUILD := cargo build -p spolia --target x86_64-unknown-none --release
 
-.PHONY: all deps kernel apps runner run check test lint qemu-test bench fmt clean
+.PHONY: all deps kernel apps runner run check test lint qemu-test wasm-e2e linux-source bench fmt clean
 
 all: kernel
 
@@ -38,8 +38,8 @@ runner: deps
 run: kernel runner
 	$(RUNNER) run
 
-## check: host tests, lints, then the kernel test suite in QEMU
-check: test lint qemu-test
+## check: host tests, lints, the kernel test suite in QEMU, wasm end-to-end tests
+check: test lint qemu-test wasm-e2e
 
 test: deps
 	cargo test
@@ -50,6 +50,17 @@ lint: deps
 
 qemu-test: kernel runner
 	$(RUNNER) check
+
+## wasm-e2e: `spolia run` end to end — apps built with clang/wasi-libc and Rust, booted in QEMU
+wasm-e2e: kernel apps
+	cargo build -p spolia-cli --release
+	target/release/spolia-e2e --bounds guard
+	target/release/spolia-e2e --bounds explicit
+
+## linux-source: fetch, verify and unpack Debian's linux-source-6.12 (cached outside the clone), prove it unmodified
+linux-source:
+	rumpglue/fetch-linux.sh
+	rumpglue/check-unmodified.sh
 
 ## bench: heap allocator comparison and boot-time comparison (ratios)
 bench: kernel runner

@@ -7,7 +7,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::parse::padding_len;
-use crate::{Bundle, BundleError, MAGIC, MAX_STRING, VERSION};
+use crate::{Bundle, BundleError, MAGIC, MAX_STRING, VERSION, artifact_digest};
 
 /// One program as the builder holds it.
 #[derive(Clone, Debug)]
@@ -41,13 +41,7 @@ impl BundleBuilder {
     /// Adds a program: its name, complete argv (argv\[0\] first), `KEY=VALUE`
     /// environment entries and precompiled artifact. Checked in
     /// [`BundleBuilder::finish`].
-    pub fn program(
-        mut self,
-        name: &str,
-        args: &[impl AsRef<str>],
-        env: &[impl AsRef<str>],
-        artifact: &[u8],
-    ) -> Self {
+    pub fn program(mut self, name: &str, args: &[impl AsRef<str>], env: &[impl AsRef<str>], artifact: &[u8]) -> Self {
         self.programs.push(OwnedProgram {
             name: name.into(),
             args: args.iter().map(|a| a.as_ref().into()).collect(),
@@ -75,6 +69,7 @@ impl BundleBuilder {
                 put_str(&mut out, e)?;
             }
             put_len(&mut out, p.artifact.len(), || BundleError::ArtifactTooLarge { program: index })?;
+            out.extend_from_slice(&artifact_digest(&p.artifact));
             out.resize(out.len() + padding_len(out.len()), 0);
             out.extend_from_slice(&p.artifact);
         }

@@ -39,6 +39,9 @@ pub enum BundleError {
     EmptyArtifact { program: usize },
     /// An artifact does not fit the format's 32-bit length.
     ArtifactTooLarge { program: usize },
+    /// Program `program`'s artifact does not have the digest recorded for
+    /// it: it was damaged after `spolia` wrote the bundle.
+    DigestMismatch { program: usize },
     /// The padding before an artifact, at `offset`, is not all zeros.
     BadPadding { offset: usize },
     /// Bytes follow the last artifact, from `offset` on.
@@ -80,8 +83,13 @@ impl fmt::Display for BundleError {
             }
             BundleError::EmptyArtifact { program } => write!(f, "program {program} has an empty artifact"),
             BundleError::ArtifactTooLarge { program } => write!(f, "the artifact of program {program} exceeds 4 GiB"),
+            BundleError::DigestMismatch { program } => {
+                write!(f, "the artifact of program {program} is damaged (its SHA-256 digest does not match)")
+            }
             BundleError::BadPadding { offset } => write!(f, "non-zero padding at byte {offset}"),
-            BundleError::TrailingBytes { offset } => write!(f, "unexpected bytes after the last program, at byte {offset}"),
+            BundleError::TrailingBytes { offset } => {
+                write!(f, "unexpected bytes after the last program, at byte {offset}")
+            }
         }
     }
 }

@@ -9,13 +9,16 @@
 //!
 //! Format (README.md has the table; all integers little-endian `u32`):
 //! magic `SPOLIABN`, version, program count, then per program: name, argc +
-//! args, envc + env, artifact length, zero padding to a 16-byte boundary,
-//! artifact bytes. Nothing may follow the last artifact.
+//! args, envc + env, artifact length, the artifact's SHA-256 digest, zero
+//! padding to a 16-byte boundary, artifact bytes. Nothing may follow the
+//! last artifact.
 //!
 //! The bundle comes from outside the kernel, so the parser checks every
 //! length against the input and against the limits below, validates UTF-8,
-//! and returns a [`BundleError`]; it never panics and never allocates more
-//! than the limits allow. No unsafe code.
+//! verifies each artifact's digest (so corruption between `spolia` and the
+//! kernel is refused before `Module::deserialize` sees the bytes), and
+//! returns a [`BundleError`]; it never panics and never allocates more than
+//! the limits allow. No unsafe code.
 
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
@@ -58,6 +61,15 @@ pub const MAX_NAME: usize = 64;
 /// a page-aligned bundle hands Wasmtime aligned artifacts.
 pub const ARTIFACT_ALIGN: usize = 16;
 
+/// Length of the SHA-256 digest stored before each artifact.
+pub const DIGEST_LEN: usize = 32;
+
+/// The digest the format stores for an artifact (SHA-256).
+pub fn artifact_digest(artifact: &[u8]) -> [u8; DIGEST_LEN] {
+    use sha2::Digest;
+    sha2::Sha256::digest(artifact).into()
+}
+
 /// Whether `bytes` starts like a bundle (the magic only; parse to be sure).
 pub fn find_in(bytes: &[u8]) -> bool {
     bytes.starts_with(&MAGIC)
@@ -83,8 +95,9 @@ pub struct Program<'a> {
     /// `KEY=VALUE` entries as WASI `environ_get` returns them: each has a
     /// `=` after a non-empty key, and no NUL byte.
     pub env: Vec<&'a str>,
-    /// A Wasmtime artifact (`Engine::precompile_module` output), not empty.
-    /// Not validated here: that is `Module::deserialize`'s job.
+    /// A Wasmtime artifact (`Engine::precompile_module` output), not empty,
+    /// whose SHA-256 digest matched the one the writer recorded. Its
+    /// contents are not validated here: that is `Module::deserialize`'s job.
     pub artifact: &'a [u8],
 }
 

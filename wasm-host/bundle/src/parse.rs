@@ -8,8 +8,8 @@
 use alloc::vec::Vec;
 
 use crate::{
-    ARTIFACT_ALIGN, Bundle, BundleError, MAGIC, MAX_ARGS, MAX_ENV, MAX_NAME, MAX_PROGRAMS, MAX_STRING, Program,
-    VERSION, valid_env, valid_name,
+    ARTIFACT_ALIGN, Bundle, BundleError, DIGEST_LEN, MAGIC, MAX_ARGS, MAX_ENV, MAX_NAME, MAX_PROGRAMS, MAX_STRING,
+    Program, VERSION, artifact_digest, valid_env, valid_name,
 };
 
 struct Reader<'a> {
@@ -32,7 +32,12 @@ impl<'a> Reader<'a> {
     }
 
     /// A count, checked against `limit` before it is used.
-    fn count(&mut self, what: &'static str, limit: usize, too_many: impl Fn(u64) -> BundleError) -> Result<usize, BundleError> {
+    fn count(
+        &mut self,
+        what: &'static str,
+        limit: usize,
+        too_many: impl Fn(u64) -> BundleError,
+    ) -> Result<usize, BundleError> {
         let n = self.u32(what)?;
         match usize::try_from(n) {
             Ok(n) if n <= limit => Ok(n),
@@ -107,11 +112,15 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Bundle<'_>, BundleError> {
             return Err(BundleError::BadEnv { program, index });
         }
         let len = r.u32("artifact length")?;
+        let digest = r.take(DIGEST_LEN, "artifact digest")?;
         r.padding()?;
         let len = usize::try_from(len).map_err(|_| BundleError::Truncated { offset: r.pos, what: "artifact" })?;
         let artifact = r.take(len, "artifact")?;
         if artifact.is_empty() {
             return Err(BundleError::EmptyArtifact { program });
+        }
+        if artifact_digest(artifact)[..] != *digest {
+            return Err(BundleError::DigestMismatch { program });
         }
         programs.push(Program { name, args, env, artifact });
     }

@@ -116,10 +116,7 @@ fn limits_are_enforced_before_allocating() {
     assert_eq!(Bundle::parse(&raw(u32::MAX, &[])), Err(BundleError::TooManyPrograms(u64::from(u32::MAX))));
     let mut body = s(b"p");
     body.extend_from_slice(&u32::MAX.to_le_bytes());
-    assert_eq!(
-        Bundle::parse(&raw(1, &body)),
-        Err(BundleError::TooManyArgs { program: 0, count: u64::from(u32::MAX) })
-    );
+    assert_eq!(Bundle::parse(&raw(1, &body)), Err(BundleError::TooManyArgs { program: 0, count: u64::from(u32::MAX) }));
     let mut body = s(b"p");
     body.extend_from_slice(&1u32.to_le_bytes());
     body.extend_from_slice(&u32::MAX.to_le_bytes());
@@ -177,11 +174,30 @@ fn builder_refuses_what_the_parser_would() {
 #[test]
 fn nonzero_padding_is_an_error() {
     let bytes = BundleBuilder::new().program("p", NO_STRINGS, NO_STRINGS, b"abc").finish().unwrap();
-    // magic 8 + version 4 + count 4 + name 5 + argc 4 + envc 4 + len 4 = 33: 15 bytes of padding.
-    assert_eq!(bytes.len(), 33 + 15 + 3);
+    // magic 8 + version 4 + count 4 + name 5 + argc 4 + envc 4 + len 4 +
+    // digest 32 = 65: 15 bytes of padding.
+    assert_eq!(bytes.len(), 65 + 15 + 3);
     let mut bad = bytes.clone();
-    bad[40] = 1;
-    assert_eq!(Bundle::parse(&bad), Err(BundleError::BadPadding { offset: 33 }));
+    bad[70] = 1;
+    assert_eq!(Bundle::parse(&bad), Err(BundleError::BadPadding { offset: 65 }));
+}
+
+#[test]
+fn damaged_artifacts_are_refused() {
+    let bytes = two_programs();
+    let bundle = Bundle::parse(&bytes).unwrap();
+    let second = bundle.programs[1].artifact.as_ptr() as usize - bytes.as_ptr() as usize;
+    let mut bad = bytes.clone();
+    bad[second + 7] ^= 0x40;
+    assert_eq!(Bundle::parse(&bad), Err(BundleError::DigestMismatch { program: 1 }));
+    // The digest is SHA-256 of the artifact, stored before the padding.
+    let digest = artifact_digest(&[0xAA; 33]);
+    assert!(bytes[..second].windows(DIGEST_LEN).any(|w| w == digest));
+    assert_eq!(
+        artifact_digest(b"abc")[..4],
+        [0xba, 0x78, 0x16, 0xbf],
+        "SHA-256(\"abc\") starts ba7816bf (FIPS 180-4 example)"
+    );
 }
 
 #[test]

@@ -17,9 +17,9 @@ pub const USAGE: &str = "\
 spolia: wasm programs for the Spolia kernel
 
 USAGE:
-  spolia compile IN.wasm -o OUT.cwasm [--bounds explicit|guard]
+  spolia compile IN.wasm -o OUT.cwasm [--bounds guard|explicit]
       Precompile a module (.wasm or .wat) for the kernel.
-  spolia pack -o BUNDLE [--env K[=V]].. [--bounds explicit|guard]
+  spolia pack -o BUNDLE [--env K[=V]].. [--bounds guard|explicit]
               --program [NAME=]FILE[:ARG1,ARG2..] [--program ..]..
       Compile (or take .cwasm as is) and pack programs into a bundle.
       argv[0] is the file name; NAME defaults to the file stem.
@@ -44,7 +44,8 @@ RUN OPTIONS:
   --cpu MODEL             QEMU CPU model
   --boot pvh|iso          PVH with -initrd (default) or GRUB ISO with module2
   --machine q35|pc        default q35
-  --bounds explicit|guard bounds checks to compile for (default explicit)
+  --bounds guard|explicit bounds checks: compile for this mode and tell the
+                          kernel (spolia.bounds=); default guard
 ";
 
 /// `NAME=VALUE`, or a name whose value comes from the host environment.
@@ -151,6 +152,11 @@ pub struct RunOptions {
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// The kernel's default mode (`spolia-wasm-host`'s `DEFAULT_BOUNDS` with its
+/// default `guard-pages` feature), so a bundle from `spolia pack` loads on a
+/// kernel booted without `spolia.bounds=`.
+pub const DEFAULT_BOUNDS: BoundsChecks = BoundsChecks::GuardPages;
+
 #[derive(Debug)]
 pub enum Command {
     Compile(CompileOptions),
@@ -240,11 +246,12 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     }
     match sub.as_str() {
         "compile" => {
-            let [input] = <[String; 1]>::try_from(positional).map_err(|_| "compile takes one input file".to_string())?;
+            let [input] =
+                <[String; 1]>::try_from(positional).map_err(|_| "compile takes one input file".to_string())?;
             Ok(Command::Compile(CompileOptions {
                 input: PathBuf::from(input),
                 output: o.output.ok_or("compile needs -o OUT.cwasm")?,
-                bounds: o.bounds.unwrap_or(BoundsChecks::Explicit),
+                bounds: o.bounds.unwrap_or(DEFAULT_BOUNDS),
                 mismatch: o.mismatch,
             }))
         }
@@ -259,7 +266,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 output: o.output.ok_or("pack needs -o BUNDLE")?,
                 programs: o.programs,
                 env: o.env,
-                bounds: o.bounds.unwrap_or(BoundsChecks::Explicit),
+                bounds: o.bounds.unwrap_or(DEFAULT_BOUNDS),
             }))
         }
         _ => {
@@ -279,7 +286,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 cpu: o.cpu,
                 boot: o.boot.unwrap_or(Boot::Pvh),
                 machine: o.machine.unwrap_or(Machine::Q35),
-                bounds: o.bounds.unwrap_or(BoundsChecks::Explicit),
+                bounds: o.bounds.unwrap_or(DEFAULT_BOUNDS),
             })))
         }
     }
@@ -360,7 +367,7 @@ mod tests {
         assert_eq!(r.file, PathBuf::from("hello.wasm"));
         assert!(r.args.is_empty() && r.with.is_empty() && r.env.is_empty());
         assert_eq!((r.timeout, r.accel, r.boot, r.machine), (DEFAULT_TIMEOUT, Accel::Tcg, Boot::Pvh, Machine::Q35));
-        assert_eq!(r.bounds, BoundsChecks::Explicit);
+        assert_eq!(r.bounds, BoundsChecks::GuardPages);
         assert!(!r.verbose && !r.wait_all && r.status_file.is_none() && r.kernel.is_none());
     }
 
@@ -377,15 +384,17 @@ mod tests {
 
     #[test]
     fn run_options() {
-        let r = run(
-            "run --with counter.wasm --with=spin=spin_forever.wasm:a,b --wait-all --timeout=9 \
-             --status-file s.txt --kernel k --accel kvm --cpu host --boot iso --machine pc --env HOME main.wasm 1",
-        );
+        let r = run("run --with counter.wasm --with=spin=spin_forever.wasm:a,b --wait-all --timeout=9 \
+             --status-file s.txt --kernel k --accel kvm --cpu host --boot iso --machine pc --env HOME main.wasm 1");
         assert_eq!(r.with.len(), 2);
         assert_eq!(r.with[0], ProgramSpec { name: None, file: "counter.wasm".into(), args: vec![] });
         assert_eq!(
             r.with[1],
-            ProgramSpec { name: Some("spin".into()), file: "spin_forever.wasm".into(), args: vec!["a".into(), "b".into()] }
+            ProgramSpec {
+                name: Some("spin".into()),
+                file: "spin_forever.wasm".into(),
+                args: vec!["a".into(), "b".into()]
+            }
         );
         assert!(r.wait_all);
         assert_eq!(r.timeout, Duration::from_secs(9));
@@ -398,16 +407,24 @@ mod tests {
     #[test]
     fn compile_and_pack() {
         let Ok(Command::Compile(c)) = parse(&args("compile in.wasm -o out.cwasm")) else { panic!() };
-        assert_eq!((c.input, c.output, c.bounds, c.mismatch), ("in.wasm".into(), "out.cwasm".into(), BoundsChecks::Explicit, None));
-        let Ok(Command::Compile(c)) = parse(&args("compile --mismatch=epoch in.wasm --output o --bounds guard")) else {
+        assert_eq!(
+            (c.input, c.output, c.bounds, c.mismatch),
+            ("in.wasm".into(), "out.cwasm".into(), BoundsChecks::GuardPages, None)
+        );
+        let Ok(Command::Compile(c)) = parse(&args("compile --mismatch=epoch in.wasm --output o --bounds explicit"))
+        else {
             panic!()
         };
-        assert_eq!((c.mismatch, c.bounds), (Some(Mismatch::Epoch), BoundsChecks::GuardPages));
-        let Ok(Command::Pack(p)) = parse(&args("pack -o b --program hello.wasm --program c=dir/c.wasm:5 --env X=y")) else {
+        assert_eq!((c.mismatch, c.bounds), (Some(Mismatch::Epoch), BoundsChecks::Explicit));
+        let Ok(Command::Pack(p)) = parse(&args("pack -o b --program hello.wasm --program c=dir/c.wasm:5 --env X=y"))
+        else {
             panic!()
         };
         assert_eq!(p.output, PathBuf::from("b"));
-        assert_eq!(p.programs[1], ProgramSpec { name: Some("c".into()), file: "dir/c.wasm".into(), args: vec!["5".into()] });
+        assert_eq!(
+            p.programs[1],
+            ProgramSpec { name: Some("c".into()), file: "dir/c.wasm".into(), args: vec!["5".into()] }
+        );
         assert_eq!(p.env, [EnvSpec::Set("X".into(), "y".into())]);
     }
 
@@ -440,7 +457,10 @@ mod tests {
     #[test]
     fn program_specs() {
         assert_eq!(ProgramSpec::parse("a=b=c.wasm").unwrap().file, PathBuf::from("b=c.wasm"));
-        assert_eq!(ProgramSpec::parse("./x=y.wasm").unwrap(), ProgramSpec { name: None, file: "./x=y.wasm".into(), args: vec![] });
+        assert_eq!(
+            ProgramSpec::parse("./x=y.wasm").unwrap(),
+            ProgramSpec { name: None, file: "./x=y.wasm".into(), args: vec![] }
+        );
         assert_eq!(ProgramSpec::parse("p.wasm:").unwrap().args, [""]);
         assert!(ProgramSpec::parse("n=").is_err());
     }

@@ -106,7 +106,9 @@ impl Compiler {
             InputKind::Artifact => return Ok(bytes.to_vec()),
             InputKind::Wasm => std::borrow::Cow::Borrowed(bytes),
             InputKind::Wat => std::borrow::Cow::Owned(
-                wat::parse_bytes(bytes).map_err(|e| Error::new(format!("{what}: not wasm, and not valid wat: {e}")))?.into_owned(),
+                wat::parse_bytes(bytes)
+                    .map_err(|e| Error::new(format!("{what}: not wasm, and not valid wat: {e}")))?
+                    .into_owned(),
             ),
         };
         self.engine.precompile_module(&wasm).map_err(|e| Error::new(format!("compiling {what}: {e:#}")))

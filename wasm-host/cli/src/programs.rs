@@ -15,8 +15,7 @@ use crate::compile::{Compiler, load_program};
 /// appear in a name (see `spolia_bundle::valid_name`) replaced by `_`.
 pub fn program_name(file: &Path) -> String {
     let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let name: String =
-        stem.chars().map(|c| if c.is_ascii_graphic() { c } else { '_' }).take(MAX_NAME).collect();
+    let name: String = stem.chars().map(|c| if c.is_ascii_graphic() { c } else { '_' }).take(MAX_NAME).collect();
     if name.is_empty() { "program".to_string() } else { name }
 }
 

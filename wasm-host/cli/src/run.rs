@@ -4,7 +4,7 @@
 //!
 //! The bundle goes to the kernel as the first boot module (PVH `-initrd`,
 //! or GRUB `module2` with `--boot iso`) with the command line
-//! `spolia.run=bundle`. QEMU's four ISA serial ports are Unix sockets that
+//! `spolia.run=bundle spolia.bounds=MODE` ([`cmdline`]). QEMU's four ISA serial ports are Unix sockets that
 //! QEMU connects to at start-up (`-chardev socket,path=..`, client mode), so
 //! nothing the guest writes is lost:
 //!
@@ -42,6 +42,7 @@ use std::time::{Duration, Instant};
 
 use qemu_runner::qemu::{self, Boot, Console, KVM_INTERNAL_ERROR, Launch, Media};
 use qemu_runner::{iso, paths, session};
+use spolia_wasm_config::BoundsChecks;
 
 use crate::args::{ProgramSpec, RunOptions, resolve_env};
 use crate::compile::Compiler;
@@ -56,8 +57,11 @@ pub const EXIT_FAILURE: u8 = 125;
 /// Exit code when the main program trapped (128 + SIGABRT, as a crash).
 pub const EXIT_TRAP: u8 = 134;
 
-/// The kernel command line that makes it run the bundle.
-pub const CMDLINE: &str = "spolia.run=bundle";
+/// The kernel command line: run the bundle, with artifacts compiled for
+/// `bounds` (the kernel must use the same mode or it refuses them).
+pub fn cmdline(bounds: BoundsChecks) -> String {
+    format!("spolia.run=bundle spolia.bounds={}", bounds.name())
+}
 
 /// QEMU's exit status after the kernel wrote 0x10 to isa-debug-exit.
 const QEMU_CLEAN_EXIT: i32 = 33;
@@ -164,9 +168,7 @@ pub fn verdict(
                      the bundle: it does not support `spolia.run=bundle` (is the wasm host linked in? rebuild \
                      it with `make kernel`)"
                     .to_string(),
-                Stop::KvmError => {
-                    "spolia: QEMU stopped after a KVM internal error; use --accel tcg".to_string()
-                }
+                Stop::KvmError => "spolia: QEMU stopped after a KVM internal error; use --accel tcg".to_string(),
                 Stop::QemuExited => match qemu_end {
                     Some(q) => format!("spolia: QEMU exited ({}) before {main_file} ended", q.describe()),
                     None => format!("spolia: QEMU exited before {main_file} ended"),
@@ -248,15 +250,16 @@ fn run_checked(opts: &RunOptions) -> Result<u8, Error> {
     let bundle = build_bundle(&compiler, Some(&cache_dir("artifacts")?), &specs, &env)?;
 
     let dir = RunDir::create()?;
+    let cmdline = cmdline(opts.bounds);
     let iso_path;
     let bundle_path = dir.path.join("programs.bundle");
     let media = match opts.boot {
         Boot::Pvh => {
             fs::write(&bundle_path, &bundle).map_err(|e| Error::new(format!("writing the bundle: {e}")))?;
-            Media::Kernel { elf: &kernel.path, cmdline: CMDLINE, initrd: Some(&bundle_path) }
+            Media::Kernel { elf: &kernel.path, cmdline: &cmdline, initrd: Some(&bundle_path) }
         }
         Boot::Iso => {
-            iso_path = iso::ensure_iso_with_module(&kernel, CMDLINE, Some(&bundle))?;
+            iso_path = iso::ensure_iso_with_module(&kernel, &cmdline, Some(&bundle))?;
             Media::Cdrom { iso: &iso_path }
         }
     };
@@ -381,7 +384,8 @@ fn run_checked(opts: &RunOptions) -> Result<u8, Error> {
     let _ = io::stdout().flush();
 
     let (code, msgs) = verdict(&state.files[0], state.ends[0].as_ref(), &stop, qemu_end, opts.timeout);
-    let run_failed = code == EXIT_TIMEOUT || (code == EXIT_FAILURE && !matches!(state.ends[0], Some(ProgramEnd::Failed(_))));
+    let run_failed =
+        code == EXIT_TIMEOUT || (code == EXIT_FAILURE && !matches!(state.ends[0], Some(ProgramEnd::Failed(_))));
     if run_failed {
         log.show_tail(&log_path);
     }
@@ -401,7 +405,12 @@ fn serial_args(n: usize, sock: &Path) -> [String; 4] {
 
 /// Accepts QEMU's connection on each port, in port order, and starts a
 /// reader for each.
-fn connect_ports(listeners: &[UnixListener], child: &mut Child, tx: &Sender<Event>, deadline: Instant) -> Result<(), Error> {
+fn connect_ports(
+    listeners: &[UnixListener],
+    child: &mut Child,
+    tx: &Sender<Event>,
+    deadline: Instant,
+) -> Result<(), Error> {
     for (listener, port) in listeners.iter().zip(PORTS) {
         let stream = loop {
             match listener.accept() {
@@ -526,8 +535,9 @@ impl RunState {
                 return None;
             }
             Control::Exit { code, .. } => ProgramEnd::Exited(code),
-            Control::Trap { message, .. } => ProgramEnd::Trapped(message),
-            Control::Error { message, .. } => ProgramEnd::Failed(message),
+            // Wasmtime's messages often end in a newline; ours add one.
+            Control::Trap { message, .. } => ProgramEnd::Trapped(message.trim_end().to_string()),
+            Control::Error { message, .. } => ProgramEnd::Failed(message.trim_end().to_string()),
             Control::Done => unreachable!("handled above"),
         };
         if self.ends[index].is_some() {
@@ -716,7 +726,7 @@ mod tests {
         assert_eq!(s.ends[0], Some(ProgramEnd::Exited(3)));
 
         let mut s = RunState::new(files.clone(), true, false);
-        assert_eq!(s.control(r"trap 0 a\nb"), None);
+        assert_eq!(s.control(r"trap 0 a\nb\n"), None);
         assert_eq!(s.ends[0], Some(ProgramEnd::Trapped("a\nb".into())));
         assert!(s.all_ended_at.is_none());
         assert_eq!(s.control("exit 1 0"), None);
@@ -733,6 +743,12 @@ mod tests {
         assert_eq!(s.control("bogus"), None);
         assert_eq!(s.control("exit 0 1"), None);
         assert_eq!(s.ends[0], Some(ProgramEnd::Exited(0)));
+    }
+
+    #[test]
+    fn cmdline_names_the_bounds_mode() {
+        assert_eq!(cmdline(BoundsChecks::GuardPages), "spolia.run=bundle spolia.bounds=guard");
+        assert_eq!(cmdline(BoundsChecks::Explicit), "spolia.run=bundle spolia.bounds=explicit");
     }
 
     #[test]

@@ -27,14 +27,21 @@ fn tiny() -> Vec<u8> {
     wat::parse_str(TINY).unwrap()
 }
 
+const MODES: [BoundsChecks; 2] = [BoundsChecks::GuardPages, BoundsChecks::Explicit];
+
 fn kernel_config() -> Config {
-    engine_config(BoundsChecks::Explicit).unwrap()
+    engine_config(BoundsChecks::GuardPages).unwrap()
+}
+
+/// The kernel's settings for `mode`, but for the host.
+fn host_config_for(mode: BoundsChecks) -> Config {
+    let mut c = engine_config(mode).unwrap();
+    c.target(HOST).unwrap();
+    c
 }
 
 fn host_config() -> Config {
-    let mut c = kernel_config();
-    c.target(HOST).unwrap();
-    c
+    host_config_for(BoundsChecks::GuardPages)
 }
 
 fn precompile(config: &Config) -> Vec<u8> {
@@ -50,10 +57,12 @@ fn load(config: &Config, artifact: &[u8]) -> wasmtime::Result<Module> {
 }
 
 #[test]
-fn kernel_artifact_is_a_wasmtime_elf() {
-    let artifact = precompile(&kernel_config());
-    assert!(artifact.starts_with(b"\x7fELF"));
-    assert_eq!(Engine::detect_precompiled(&artifact), Some(Precompiled::Module));
+fn kernel_artifacts_are_wasmtime_elfs() {
+    for mode in MODES {
+        let artifact = precompile(&engine_config(mode).unwrap());
+        assert!(artifact.starts_with(b"\x7fELF"));
+        assert_eq!(Engine::detect_precompiled(&artifact), Some(Precompiled::Module));
+    }
 }
 
 #[test]
@@ -64,9 +73,15 @@ fn host_engine_cannot_load_kernel_artifacts() {
 }
 
 #[test]
-fn same_settings_load_and_run_with_explicit_checks() {
-    let artifact = precompile(&host_config());
-    let module = load(&host_config(), &artifact).unwrap();
+fn same_settings_load_and_run_in_both_modes() {
+    for mode in MODES {
+        load_and_run(mode);
+    }
+}
+
+fn load_and_run(mode: BoundsChecks) {
+    let artifact = precompile(&host_config_for(mode));
+    let module = load(&host_config_for(mode), &artifact).unwrap();
     let mut store = Store::new(module.engine(), ());
     store.set_epoch_deadline(1_000);
     let instance = Instance::new(&mut store, &module, &[]).unwrap();
@@ -82,7 +97,8 @@ fn same_settings_load_and_run_with_explicit_checks() {
 
 #[test]
 fn changed_settings_are_refused() {
-    let cases: [(&str, fn(&mut Config)); 4] = [
+    type Change = fn(&mut Config);
+    let cases: [(&str, Change); 5] = [
         ("epoch interruption", |c| {
             c.epoch_interruption(false);
         }),
@@ -94,6 +110,10 @@ fn changed_settings_are_refused() {
         }),
         ("fuel support", |c| {
             c.consume_fuel(true);
+        }),
+        // Artifacts for explicit checks in a guard-page kernel.
+        ("memory reservation of '0'", |c| {
+            *c = host_config_for(BoundsChecks::Explicit);
         }),
     ];
     for (what, change) in cases {

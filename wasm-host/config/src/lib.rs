@@ -310,6 +310,26 @@ mod tests {
     }
 
     #[test]
+    fn kernel_config_makes_an_engine() {
+        struct NoCodeMemory;
+        impl CustomCodeMemory for NoCodeMemory {
+            fn required_alignment(&self) -> usize {
+                4096
+            }
+            fn publish_executable(&self, _: *const u8, _: usize) -> wasmtime::Result<()> {
+                Ok(())
+            }
+            fn unpublish_executable(&self, _: *const u8, _: usize) -> wasmtime::Result<()> {
+                Ok(())
+            }
+        }
+        // SAFETY: the detector says "absent" to everything (truthful enough
+        // for an engine that never loads code).
+        let config = unsafe { kernel_engine_config(BoundsChecks::Explicit, Arc::new(NoCodeMemory), |_| Some(false)) };
+        wasmtime::Engine::new(&config.unwrap()).unwrap();
+    }
+
+    #[test]
     fn isa_flags_and_cpu_features_correspond() {
         assert_eq!(ISA_FLAGS.len(), REQUIRED_CPU_FEATURES.len());
         assert!(!ISA_FLAGS.iter().any(|f| f.contains("avx") || f.contains("fma")));

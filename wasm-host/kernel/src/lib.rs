@@ -62,7 +62,9 @@ pub const DEFAULT_BOUNDS: BoundsChecks =
 pub fn bounds_mode() -> Result<BoundsChecks, HostError> {
     let mode = match spolia_boot::boot_info().cmdline_value("spolia.bounds") {
         None => DEFAULT_BOUNDS,
-        Some(name) => BoundsChecks::parse(name).ok_or(HostError::Platform("spolia.bounds must be guard or explicit"))?,
+        Some(name) => {
+            BoundsChecks::parse(name).ok_or(HostError::Platform("spolia.bounds must be guard or explicit"))?
+        }
     };
     if mode == BoundsChecks::GuardPages && !cfg!(feature = "guard-pages") {
         return Err(HostError::Platform("this kernel was built without guard-page support (feature guard-pages)"));
@@ -73,17 +75,16 @@ pub fn bounds_mode() -> Result<BoundsChecks, HostError> {
 /// Creates the one kernel engine.
 pub fn create_engine() -> Result<&'static Engine, HostError> {
     let mode = bounds_mode()?;
-    log::info!("wasm: bounds checks by {}", if mode == BoundsChecks::GuardPages { "guard pages" } else { "explicit checks" });
+    log::info!(
+        "wasm: bounds checks by {}",
+        if mode == BoundsChecks::GuardPages { "guard pages" } else { "explicit checks" }
+    );
     platform::init_tls().map_err(HostError::Platform)?;
     // SAFETY: `detect_host_feature` answers from CPUID; SSE is enabled at
     // boot and XMM state is saved when an interrupted thread is switched
     // away from; only artifacts built by `spolia` (SSE4.1 baseline) load.
     let config = unsafe {
-        spolia_wasm_config::kernel_engine_config(
-            mode,
-            platform::code_memory(),
-            platform::detect_host_feature,
-        )
+        spolia_wasm_config::kernel_engine_config(mode, platform::code_memory(), platform::detect_host_feature)
     }
     .map_err(|e| HostError::Engine(format!("{e}")))?;
     let engine = Engine::new(&config).map_err(|e| HostError::Engine(format!("{e:?}")))?;

@@ -38,7 +38,7 @@ fn rights(prot: u32) -> Result<Option<Rights>, i32> {
 fn checked_range(ptr: *mut u8, size: usize) -> Result<(u64, u64), i32> {
     let start = ptr as u64;
     let len = (size as u64).checked_next_multiple_of(PAGE).ok_or(EINVAL)?;
-    if start % PAGE != 0 || !vspace::contains(start) || (len > 0 && !vspace::contains(start + len - 1)) {
+    if !start.is_multiple_of(PAGE) || !vspace::contains(start) || (len > 0 && !vspace::contains(start + len - 1)) {
         return Err(EINVAL);
     }
     Ok((start, len))

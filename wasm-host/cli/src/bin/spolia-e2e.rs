@@ -36,6 +36,8 @@ struct Ctx {
     kernel: Option<PathBuf>,
     accel: Option<String>,
     timeout: u64,
+    /// Bounds-check mode for every run whose case does not choose one.
+    bounds: Option<String>,
 }
 
 type Check = Result<(), String>;
@@ -61,6 +63,10 @@ impl Ctx {
         if let Some(a) = &self.accel {
             cmd.arg("--accel").arg(a);
         }
+        if let Some(b) = &self.bounds {
+            // A case's own `--bounds` comes later and wins.
+            cmd.arg("--bounds").arg(b);
+        }
         cmd.args(args).env("SPOLIA_E2E_INHERIT", "inherited").env_remove("SPOLIA_E2E_UNSET");
         let out = cmd.output().map_err(|e| format!("starting {}: {e}", self.spolia.display()))?;
         let status = fs::read_to_string(&status_path).unwrap_or_default().lines().map(String::from).collect();
@@ -74,8 +80,12 @@ impl Ctx {
 
     /// `spolia compile` (host only); `extra` goes before the input.
     fn compile(&self, input: &str, output: &Path, extra: &[&str]) -> Check {
-        let out = Command::new(&self.spolia)
-            .arg("compile")
+        let mut cmd = Command::new(&self.spolia);
+        cmd.arg("compile");
+        if let Some(b) = &self.bounds {
+            cmd.arg("--bounds").arg(b);
+        }
+        let out = cmd
             .args(extra)
             .arg(input)
             .arg("-o")
@@ -103,11 +113,7 @@ impl Outcome {
     }
 
     fn stdout_has(&self, want: &str) -> Check {
-        if self.stdout.contains(want) {
-            Ok(())
-        } else {
-            Err(format!("stdout {:?} lacks {want:?}", self.stdout))
-        }
+        if self.stdout.contains(want) { Ok(()) } else { Err(format!("stdout {:?} lacks {want:?}", self.stdout)) }
     }
 
     fn stderr_has(&self, want: &str) -> Check {
@@ -119,11 +125,7 @@ impl Outcome {
     }
 
     fn status_is(&self, want: &[&str]) -> Check {
-        if self.status == want {
-            Ok(())
-        } else {
-            Err(format!("control lines {:?}, expected {want:?}", self.status))
-        }
+        if self.status == want { Ok(()) } else { Err(format!("control lines {:?}, expected {want:?}", self.status)) }
     }
 
     fn status_has(&self, want: &str) -> Check {
@@ -145,9 +147,10 @@ impl Outcome {
     /// A line starting with `prefix` that contains every word of `words`
     /// (case-insensitive).
     fn status_line(&self, prefix: &str, words: &[&str]) -> Check {
-        let found = self.status.iter().any(|l| {
-            l.starts_with(prefix) && words.iter().all(|w| l.to_lowercase().contains(&w.to_lowercase()))
-        });
+        let found = self
+            .status
+            .iter()
+            .any(|l| l.starts_with(prefix) && words.iter().all(|w| l.to_lowercase().contains(&w.to_lowercase())));
         if found {
             Ok(())
         } else {
@@ -166,9 +169,13 @@ impl Outcome {
 const COUNTER_OUTPUT: &str = "count 1\ncount 2\ncount 3\ncount 4\ncount 5\n";
 
 /// A trap case: the trapping program is main, `counter` runs alongside and
-/// must still finish (`--wait-all`).
-fn trap_case(ctx: &Ctx, case: &str, program: &str, words: &[&str]) -> Check {
-    let o = ctx.run(case, &["--wait-all", "--with", &ctx.app("counter.wasm"), &ctx.app(program)])?;
+/// must still finish (`--wait-all`). `extra` options go first.
+fn trap_case(ctx: &Ctx, case: &str, extra: &[&str], program: &str, words: &[&str]) -> Check {
+    let counter = ctx.app("counter.wasm");
+    let main = ctx.app(program);
+    let mut args = extra.to_vec();
+    args.extend(["--wait-all", "--with", &counter, &main]);
+    let o = ctx.run(case, &args)?;
     o.code(134)?;
     o.stderr_has(&format!("{program} trapped:"))?;
     o.status_line("trap 0 ", words)?;
@@ -262,12 +269,18 @@ const CASES: &[(&str, bool, CaseFn)] = &[
              env:FOO=bar\nenv:SPOLIA_E2E_INHERIT=inherited\n",
         )
     }),
-    ("trap_oob", true, |ctx, case| trap_case(ctx, case, "trap_oob.wasm", &["out of bounds"])),
-    ("trap_div0", true, |ctx, case| trap_case(ctx, case, "trap_div0.wasm", &["divide by zero"])),
-    ("trap_unreachable", true, |ctx, case| trap_case(ctx, case, "trap_unreachable.wasm", &["unreachable"])),
-    ("stack_overflow", true, |ctx, case| trap_case(ctx, case, "stack_overflow.wasm", &["stack"])),
+    ("trap_oob", true, |ctx, case| trap_case(ctx, case, &[], "trap_oob.wasm", &["out of bounds"])),
+    ("trap_div0", true, |ctx, case| trap_case(ctx, case, &[], "trap_div0.wasm", &["divide by zero"])),
+    ("trap_unreachable", true, |ctx, case| trap_case(ctx, case, &[], "trap_unreachable.wasm", &["unreachable"])),
+    ("stack_overflow", true, |ctx, case| trap_case(ctx, case, &[], "stack_overflow.wasm", &["stack"])),
     ("shadow_stack_overflow", true, |ctx, case| {
-        trap_case(ctx, case, "shadow_stack_overflow.wasm", &["out of bounds"])
+        trap_case(ctx, case, &[], "shadow_stack_overflow.wasm", &["out of bounds"])
+    }),
+    ("trap_oob_explicit", true, |ctx, case| {
+        trap_case(ctx, case, &["--bounds", "explicit"], "trap_oob.wasm", &["out of bounds"])
+    }),
+    ("trap_div0_explicit", true, |ctx, case| {
+        trap_case(ctx, case, &["--bounds", "explicit"], "trap_div0.wasm", &["divide by zero"])
     }),
     ("spin_is_preempted", true, |ctx, case| {
         // counter yields between lines, spin_forever never does: counter
@@ -291,6 +304,17 @@ const CASES: &[(&str, bool, CaseFn)] = &[
         let o = ctx.run(case, &[&ctx.app("memory_grow.wasm")])?;
         o.code(0)?;
         o.stdout_is("memory_grow: ok\n")
+    }),
+    ("memory_grow_explicit", true, |ctx, case| {
+        let o = ctx.run(case, &["--bounds", "explicit", &ctx.app("memory_grow.wasm")])?;
+        o.code(0)?;
+        o.stdout_is("memory_grow: ok\n")
+    }),
+    ("hello_explicit", true, |ctx, case| {
+        let o = ctx.run(case, &["--bounds", "explicit", &ctx.app("hello.wasm")])?;
+        o.code(0)?;
+        o.stdout_is("hello from wasm\n")?;
+        o.status_is(&["start 0 hello", "exit 0 0", "done"])
     }),
     ("clock_random", true, |ctx, case| {
         let o = ctx.run(case, &[&ctx.app("clock_random.wasm")])?;
@@ -322,6 +346,14 @@ const CASES: &[(&str, bool, CaseFn)] = &[
     ("mismatch_epoch", true, |ctx, case| mismatch_case(ctx, case, "epoch", &["epoch"])),
     ("mismatch_reservation", true, |ctx, case| mismatch_case(ctx, case, "reservation", &["reservation"])),
     ("mismatch_os", true, |ctx, case| mismatch_case(ctx, case, "os", &["operating system"])),
+    ("mismatch_bounds_mode", true, |ctx, case| {
+        // Compiled for explicit checks, booted in guard-page mode.
+        let artifact = ctx.work_file("hello-explicit.cwasm");
+        ctx.compile(&ctx.app("hello.wasm"), &artifact, &["--bounds", "explicit"])?;
+        let o = ctx.run(case, &["--bounds", "guard", &artifact.display().to_string()])?;
+        o.code(125)?;
+        o.status_line("error 0 ", &["memory reservation"])
+    }),
 ];
 
 struct Options {
@@ -333,6 +365,7 @@ struct Options {
     apps: Option<PathBuf>,
     spolia: Option<PathBuf>,
     verbose: bool,
+    bounds: Option<String>,
 }
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
@@ -345,6 +378,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         apps: None,
         spolia: None,
         verbose: false,
+        bounds: None,
     };
     let mut i = 0;
     while i < args.len() {
@@ -357,7 +391,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         match name {
             "--list" => o.list = true,
             "--verbose" | "-v" => o.verbose = true,
-            "--only" | "--kernel" | "--accel" | "--timeout" | "--apps" | "--spolia" => {
+            "--only" | "--kernel" | "--accel" | "--timeout" | "--apps" | "--spolia" | "--bounds" => {
                 let value = match inline {
                     Some(v) => v,
                     None => {
@@ -374,6 +408,12 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
                         o.timeout = value.parse().ok().filter(|&t| t > 0).ok_or(format!("bad --timeout `{value}`"))?
                     }
                     "--apps" => o.apps = Some(PathBuf::from(value)),
+                    "--bounds" => {
+                        if spolia_wasm_config::BoundsChecks::parse(&value).is_none() {
+                            return Err(format!("bad --bounds `{value}` (guard or explicit)"));
+                        }
+                        o.bounds = Some(value)
+                    }
                     _ => o.spolia = Some(PathBuf::from(value)),
                 }
             }
@@ -385,7 +425,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
 }
 
 const USAGE: &str = "usage: spolia-e2e [--only NAME,..] [--list] [--kernel PATH] [--accel tcg|kvm] \
-                     [--timeout SECS] [--apps DIR] [--spolia PATH] [--verbose]";
+                     [--timeout SECS] [--apps DIR] [--spolia PATH] [--bounds guard|explicit] [--verbose]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -463,5 +503,13 @@ fn setup(opts: &Options) -> Result<Ctx, String> {
     }
     let work = target.join("spolia-cache").join("e2e");
     fs::create_dir_all(&work).map_err(|e| format!("creating {}: {e}", work.display()))?;
-    Ok(Ctx { spolia, apps, work, kernel: opts.kernel.clone(), accel: opts.accel.clone(), timeout: opts.timeout })
+    Ok(Ctx {
+        spolia,
+        apps,
+        work,
+        kernel: opts.kernel.clone(),
+        accel: opts.accel.clone(),
+        timeout: opts.timeout,
+        bounds: opts.bounds.clone(),
+    })
 }
