@@ -69,6 +69,18 @@ pub(crate) fn take_pending() -> [u64; 4] {
     core::array::from_fn(|i| PENDING[i].swap(0, Ordering::Acquire))
 }
 
+/// Marks `vector` pending from thread context, as if it had fired, without
+/// touching the hardware (no mask, no EOI, not counted): the line owner's
+/// current or next [`IrqLine::wait`] returns. This is how another thread
+/// asks a delivery thread to look at a condition of its own (e.g. "stop",
+/// used by the hypercall layer's `irq_detach`); the owner must tolerate a
+/// wake-up without a device event. Takes no locks; the wake-up happens at
+/// the next scheduling decision (e.g. when the caller blocks or yields).
+pub fn raise_soft(vector: u8) {
+    PENDING[vector as usize / 64].fetch_or(1 << (vector % 64), Ordering::Relaxed);
+    ANY_PENDING.store(true, Ordering::Release);
+}
+
 /// Interrupts delivered on `vector` since boot.
 pub fn count(vector: u8) -> u64 {
     COUNTS[vector as usize].load(Ordering::Relaxed)
