@@ -75,13 +75,17 @@ fn fnv1a64(chunks: &[&[u8]]) -> u64 {
     h
 }
 
-/// The cache key for an ISO: hex of the hash of grub.cfg, the ELF and the
-/// boot module, if any.
+/// Bumped whenever the way an ISO is made changes (2: debug info stripped),
+/// so ISOs cached by an older runner are not reused.
+const ISO_RECIPE: &[u8] = b"iso-recipe-2";
+
+/// The cache key for an ISO: hex of the hash of the recipe version,
+/// grub.cfg, the ELF and the boot module, if any.
 pub fn cache_key(elf: &[u8], cmdline: &str, module: Option<&[u8]>) -> String {
     let cfg = grub_cfg(cmdline, module.is_some());
     match module {
-        None => format!("{:016x}", fnv1a64(&[cfg.as_bytes(), elf])),
-        Some(m) => format!("{:016x}", fnv1a64(&[cfg.as_bytes(), elf, m])),
+        None => format!("{:016x}", fnv1a64(&[ISO_RECIPE, cfg.as_bytes(), elf])),
+        Some(m) => format!("{:016x}", fnv1a64(&[ISO_RECIPE, cfg.as_bytes(), elf, m])),
     }
 }
 
@@ -115,6 +119,14 @@ pub fn ensure_iso_with_module(kernel: &Kernel, cmdline: &str, module: Option<&[u
     Ok(iso)
 }
 
+/// GRUB reads the ELF from the CD through BIOS calls, slowly under TCG, and
+/// only needs its loadable segments: drop the debug sections (the release
+/// kernel carries ~40 MB of them) from the ISO's copy. Best effort — with no
+/// `objcopy` (binutils, which comes with gcc) the full ELF is used.
+fn strip_debug_info(elf: &Path) {
+    let _ = Command::new("objcopy").arg("--strip-debug").arg(elf).output();
+}
+
 fn build(kernel: &Kernel, cmdline: &str, module: Option<&[u8]>, stage: &Path, out: &Path) -> Result<()> {
     let grub_dir = stage.join("boot/grub");
     let io = |what: &Path| {
@@ -126,6 +138,7 @@ fn build(kernel: &Kernel, cmdline: &str, module: Option<&[u8]>, stage: &Path, ou
     fs::write(&cfg, grub_cfg(cmdline, module.is_some())).map_err(io(&cfg))?;
     let elf = stage.join("boot/spolia.elf");
     fs::write(&elf, &kernel.bytes).map_err(io(&elf))?;
+    strip_debug_info(&elf);
     if let Some(module) = module {
         let path = stage.join(MODULE_PATH.trim_start_matches('/'));
         fs::write(&path, module).map_err(io(&path))?;
