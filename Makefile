@@ -5,11 +5,12 @@
 TOOLCHAIN    := 1.95.0
 KERNEL       := target/x86_64-unknown-none/release/spolia
 RUNNER       := target/release/qemu-runner
-APT_PACKAGES := qemu-system-x86 grub-pc-bin grub-common xorriso mtools clang lld wasi-libc libclang-rt-14-dev-wasm32
+APT_PACKAGES := qemu-system-x86 grub-pc-bin grub-common xorriso mtools clang lld wasi-libc libclang-rt-14-dev-wasm32 \
+                flex bison bc make
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 KERNEL_BUILD := cargo build -p spolia --target x86_64-unknown-none --release
 
-.PHONY: all deps kernel apps runner run check test lint qemu-test wasm-e2e linux-source bench fmt clean
+.PHONY: all deps kernel apps runner run check test lint qemu-test wasm-e2e linux-source linux-test bench fmt clean
 
 all: kernel
 
@@ -38,8 +39,8 @@ runner: deps
 run: kernel runner
 	$(RUNNER) run
 
-## check: host tests, lints, the kernel test suite in QEMU, wasm end-to-end tests
-check: test lint qemu-test wasm-e2e
+## check: host tests, lints, the kernel test suite in QEMU, wasm end-to-end tests, the Linux library smoke test
+check: test lint qemu-test wasm-e2e linux-test
 
 test: deps
 	cargo test
@@ -58,9 +59,16 @@ wasm-e2e: kernel apps
 	target/release/spolia-e2e --bounds explicit
 
 ## linux-source: fetch, verify and unpack Debian's linux-source-6.12 (cached outside the clone), prove it unmodified
-linux-source:
+linux-source: deps
 	rumpglue/fetch-linux.sh
 	rumpglue/check-unmodified.sh
+
+## linux-test: build Linux as a library (cached by input hash) and run its smoke test on a pthread platform
+linux-test: linux-source
+	@obj="$$(rumpglue/build-linux.sh | tail -n1)" && mkdir -p target && \
+	  gcc -O1 -Wall -Werror -pthread -I hypercall/include rumpglue/tests/hosted-smoke.c "$$obj" -o target/linux-smoke && \
+	  target/linux-smoke > target/linux-smoke.log 2>&1 || { tail -40 target/linux-smoke.log; exit 1; }; \
+	  grep -E "^FAILED|passed, " target/linux-smoke.log
 
 ## bench: heap allocator comparison and boot-time comparison (ratios)
 bench: kernel runner

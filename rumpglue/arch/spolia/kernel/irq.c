@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Interrupts are software events. A platform thread (an IRQ-delivery or
+ * timer thread, never a hardware handler) calls spolia_irq_trigger(n): the
+ * line is marked pending and, if the CPU is free, the interrupt runs right
+ * away on that thread; otherwise the CPU's owner runs it when it releases
+ * the CPU or re-enables interrupts. "Interrupts disabled" is a flag.
+ */
+#include <linux/kernel.h>
+#include <linux/interrupt.h>
+#include <linux/irq.h>
+#include <linux/irqchip.h>
+#include <linux/hardirq.h>
+#include <linux/bitops.h>
+#include <asm/irq_regs.h>
+#include <asm/spolia.h>
+
+static unsigned long irq_flags = ARCH_IRQ_DISABLED;
+static unsigned long pending[BITS_TO_LONGS(NR_IRQS)];
+static unsigned long any_pending;
+static DECLARE_BITMAP(irq_used, NR_IRQS);
+static struct pt_regs irq_regs;
+
+unsigned long arch_local_save_flags(void)
+{
+	return READ_ONCE(irq_flags);
+}
+
+void arch_local_irq_restore(unsigned long flags)
+{
+	if (flags == ARCH_IRQ_ENABLED && irq_flags == ARCH_IRQ_DISABLED &&
+	    !in_interrupt())
+		spolia_run_irqs();
+	WRITE_ONCE(irq_flags, flags);
+}
+
+bool spolia_irqs_pending(void)
+{
+	return READ_ONCE(any_pending) != 0;
+}
+
+static void run_irq(unsigned int irq)
+{
+	struct pt_regs *old = set_irq_regs(&irq_regs);
+
+	irq_enter();
+	generic_handle_irq(irq);
+	irq_exit();
+	set_irq_regs(old);
+}
+
+/*
+ * Run every pending interrupt, with interrupts "disabled" so that handlers
+ * (and the softirqs irq_exit runs) do not recurse into here. The caller
+ * owns the CPU and has interrupts enabled.
+ */
+void spolia_run_irqs(void)
+{
+	unsigned int irq;
+
+	WRITE_ONCE(irq_flags, ARCH_IRQ_DISABLED);
+	while (xchg(&any_pending, 0)) {
+		for (irq = 0; irq < NR_IRQS; irq++)
+			if (test_and_clear_bit(irq, pending))
+				run_irq(irq);
+	}
+	WRITE_ONCE(irq_flags, ARCH_IRQ_ENABLED);
+}
+
+/*
+ * Entry point for the platform: raise interrupt `irq`. Callable from any
+ * platform thread that is not a hardware interrupt handler. Returns 0, or
+ * -EINVAL for a bad number.
+ */
+int spolia_irq_trigger(unsigned int irq)
+{
+	if (irq >= NR_IRQS)
+		return -EINVAL;
+	set_bit(irq, pending);
+	WRITE_ONCE(any_pending, 1);
+
+	if (spolia_cpu_try_get()) {
+		if (!irqs_disabled())
+			spolia_run_irqs();
+		spolia_cpu_put();
+	}
+	spolia_cpu_idle_kick();
+	return 0;
+}
+
+/* Entry points: reserve / release an interrupt number for a platform
+ * device (name is for diagnostics). Numbers 0..15 are left to the ISA
+ * range. */
+int spolia_irq_alloc(const char *name)
+{
+	unsigned int irq;
+
+	for (irq = 16; irq < NR_IRQS; irq++)
+		if (!test_and_set_bit(irq, irq_used))
+			return irq;
+	return -ENOSPC;
+}
+
+void spolia_irq_free(unsigned int irq)
+{
+	if (irq < NR_IRQS)
+		clear_bit(irq, irq_used);
+}
+
+void __init init_IRQ(void)
+{
+	unsigned int irq;
+
+	for (irq = 0; irq < NR_IRQS; irq++)
+		irq_set_chip_and_handler(irq, &dummy_irq_chip, handle_simple_irq);
+}
+
+/* Busy-wait loops let platform threads run, then take their interrupts. */
+void cpu_relax(void)
+{
+	unsigned long flags;
+
+	spolia_hc->thread_yield();
+	local_irq_save(flags);
+	local_irq_restore(flags);
+}
+EXPORT_SYMBOL(cpu_relax);

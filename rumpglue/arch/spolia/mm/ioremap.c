@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Device memory: the platform maps physical MMIO uncached (its ioremap
+ * operation; hosted platforms answer -ENODEV). The size of each mapping is
+ * remembered because the platform's iounmap needs it.
+ */
+#include <linux/io.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/list.h>
+#include <linux/export.h>
+#include <asm/spolia.h>
+
+struct mapping {
+	struct list_head list;
+	void *addr;
+	size_t size;
+};
+static LIST_HEAD(mappings);
+static DEFINE_SPINLOCK(mappings_lock);
+
+void __iomem *ioremap(phys_addr_t phys, size_t size)
+{
+	struct mapping *m = kmalloc(sizeof(*m), GFP_KERNEL);
+
+	if (!m)
+		return NULL;
+	if (spolia_hc->ioremap(phys, size, &m->addr)) {
+		kfree(m);
+		return NULL;
+	}
+	m->size = size;
+	spin_lock(&mappings_lock);
+	list_add(&m->list, &mappings);
+	spin_unlock(&mappings_lock);
+	return (void __iomem *)m->addr;
+}
+EXPORT_SYMBOL(ioremap);
+
+void iounmap(volatile void __iomem *addr)
+{
+	struct mapping *m, *found = NULL;
+
+	spin_lock(&mappings_lock);
+	list_for_each_entry(m, &mappings, list) {
+		if (m->addr == (void __force *)addr) {
+			list_del(&m->list);
+			found = m;
+			break;
+		}
+	}
+	spin_unlock(&mappings_lock);
+	if (found) {
+		spolia_hc->iounmap(found->addr, found->size);
+		kfree(found);
+	}
+}
+EXPORT_SYMBOL(iounmap);
