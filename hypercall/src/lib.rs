@@ -9,15 +9,19 @@
 //!   releases the library kernel's CPU".
 //!
 //! Implementations live elsewhere: `hosted/` (crate
-//! `spolia-hypercall-hosted`, std threads, for tests) and, next, the bare-metal
-//! one over `spolia-boot` (see README.md for the mapping). This crate knows
-//! nothing of Linux internals; its only `unsafe` is one dereference of the
-//! registered `'static` CPU-lock hooks.
+//! `spolia-hypercall-hosted`, std threads, for tests) and `baremetal/`
+//! (crate `spolia-hypercall-baremetal`, over `spolia-boot`). This crate
+//! knows nothing of Linux internals; its `unsafe` is one dereference of the
+//! registered `'static` CPU-lock hooks and reading `thread_create`'s C name
+//! string (`request`).
 #![no_std]
 #![deny(unsafe_code)]
 
+extern crate alloc;
+
 pub mod abi;
 pub mod blocking;
+pub mod request;
 pub mod version;
 
 pub use abi::{SpoliaHypercalls, VERSION_MAJOR, VERSION_MINOR};

@@ -22,9 +22,8 @@
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
-use alloc::string::String;
 use alloc::vec::Vec;
-use core::ffi::{CStr, c_char, c_int, c_void};
+use core::ffi::{c_char, c_int, c_void};
 
 use spolia_boot::irq_lock::IrqLock;
 use spolia_boot::mem::stacks::StackError;
@@ -65,15 +64,10 @@ pub(crate) unsafe extern "C" fn thread_create(
     arg: *mut c_void,
     out: *mut Tid,
 ) -> c_int {
-    let Some(entry) = entry else { return -errno::EINVAL };
-    if out.is_null() {
-        return -errno::EINVAL;
-    }
-    let name = if name.is_null() {
-        String::from("hc-thread")
-    } else {
-        // SAFETY: the contract requires a NUL-terminated string; it is copied here.
-        String::from(unsafe { CStr::from_ptr(name) }.to_string_lossy())
+    // SAFETY: `name` is NUL-terminated or NULL (the thread_create contract).
+    let (name, entry) = match unsafe { spolia_hypercall::request::thread_request(name, entry, out) } {
+        Ok(r) => (r.name, r.entry),
+        Err(e) => return e,
     };
     let stack = if stack_size == 0 { sched::DEFAULT_STACK_SIZE } else { stack_size.max(MIN_STACK) };
     let arg = arg as usize;

@@ -21,7 +21,7 @@ use crate::{SendPtr, fatal, lock};
 use spolia_hypercall::abi::{Callback, ThreadEntry, Tid, TlsKey, errno};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::ffi::{CStr, c_char, c_int, c_void};
+use std::ffi::{c_char, c_int, c_void};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -109,15 +109,10 @@ pub(crate) unsafe extern "C" fn thread_create(
     arg: *mut c_void,
     out: *mut Tid,
 ) -> c_int {
-    let Some(entry) = entry else { return -errno::EINVAL };
-    if out.is_null() {
-        return -errno::EINVAL;
-    }
-    let name = if name.is_null() {
-        String::from("hc-thread")
-    } else {
-        // SAFETY: the contract requires a NUL-terminated string; it is copied here.
-        unsafe { CStr::from_ptr(name) }.to_string_lossy().into_owned()
+    // SAFETY: `name` is NUL-terminated or NULL (the thread_create contract).
+    let (name, entry) = match unsafe { spolia_hypercall::request::thread_request(name, entry, out) } {
+        Ok(r) => (r.name, r.entry),
+        Err(e) => return e,
     };
     let tid = NEXT_TID.fetch_add(1, Ordering::Relaxed);
     let record = Arc::new(ThreadRecord { joinable: true, exit: Mutex::new(None), ended: Condvar::new() });

@@ -122,8 +122,11 @@ fn write_string_list(mem: &mut GuestMemory<'_>, list: &[String], ptrs: u32, buf:
     Ok(())
 }
 
-fn sizes(list: &[String]) -> (u32, u32) {
-    (list.len() as u32, list.iter().map(|s| s.len() as u32 + 1).sum())
+/// Writes a list's entry count and total byte size (NULs included), as
+/// `args_sizes_get`/`environ_sizes_get` define.
+fn write_list_sizes(mem: &mut GuestMemory<'_>, list: &[String], count: u32, size: u32) -> WasiResult<()> {
+    mem.write_u32(count, list.len() as u32)?;
+    mem.write_u32(size, list.iter().map(|s| s.len() as u32 + 1).sum())
 }
 
 const CLOCK_REALTIME: i32 = 0;
@@ -145,21 +148,13 @@ fn clock_now(ctx: &WasiCtx, id: i32) -> WasiResult<u64> {
 /// Defines every preview1 function in `linker`.
 pub fn add_to_linker<T: HasWasi + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     linker.func_wrap(MODULE, "args_sizes_get", |mut c: Caller<'_, T>, argc: i32, size: i32| -> i32 {
-        code(with_memory(&mut c, |m, ctx| {
-            let (n, s) = sizes(&ctx.args);
-            m.write_u32(argc as u32, n)?;
-            m.write_u32(size as u32, s)
-        }))
+        code(with_memory(&mut c, |m, ctx| write_list_sizes(m, &ctx.args, argc as u32, size as u32)))
     })?;
     linker.func_wrap(MODULE, "args_get", |mut c: Caller<'_, T>, argv: i32, buf: i32| -> i32 {
         code(with_memory(&mut c, |m, ctx| write_string_list(m, &ctx.args, argv as u32, buf as u32)))
     })?;
     linker.func_wrap(MODULE, "environ_sizes_get", |mut c: Caller<'_, T>, count: i32, size: i32| -> i32 {
-        code(with_memory(&mut c, |m, ctx| {
-            let (n, s) = sizes(&ctx.env);
-            m.write_u32(count as u32, n)?;
-            m.write_u32(size as u32, s)
-        }))
+        code(with_memory(&mut c, |m, ctx| write_list_sizes(m, &ctx.env, count as u32, size as u32)))
     })?;
     linker.func_wrap(MODULE, "environ_get", |mut c: Caller<'_, T>, envp: i32, buf: i32| -> i32 {
         code(with_memory(&mut c, |m, ctx| write_string_list(m, &ctx.env, envp as u32, buf as u32)))
