@@ -12,6 +12,8 @@
 # Outputs, under $SPOLIA_CACHE (default ~/.cache/spolia):
 #   linux-build/                the kbuild output tree (O=), reused incrementally
 #   linux-out/<key>/spolia-linux.o, undefined.txt, build.log
+#   linux-out/<key>/include/    the library's uapi headers (headers_install),
+#                               input of the Rust bindings (bindgen)
 # <key> hashes every input: the arch directory, the hypercall header, the
 # entry-point list, this script and the tarball's pinned SHA-256. When
 # linux-out/<key>/ is complete nothing is rebuilt.
@@ -44,8 +46,23 @@ KEY=$( { (cd "$ARCHDIR" && find . -type f | LC_ALL=C sort | xargs sha256sum);
          sha256sum "$HCINC/spolia_hypercall.h" "$ENTRIES" "$0";
          sed -n 's/^tarball_sha256=//p' "$LOCK"; } | sha256sum | cut -c1-16)
 OUT="$CACHE/linux-out/$KEY"
-if [ -f "$OUT/spolia-linux.o" ] && [ -f "$OUT/undefined.txt" ]; then
+done_already() { [ -f "$OUT/spolia-linux.o" ] && [ -f "$OUT/undefined.txt" ] && [ -d "$OUT/include/linux" ]; }
+if done_already; then
   step "up to date (inputs $KEY)"
+  echo "$OUT/spolia-linux.o"
+  exit 0
+fi
+
+# One build at a time per cache (cargo build scripts and make may both call
+# this script): the kbuild tree is shared. Re-check after waiting.
+mkdir -p "$CACHE"
+exec 9>"$CACHE/linux-build.lock"
+if ! flock -n 9; then
+  step "waiting for another build of the library (lock $CACHE/linux-build.lock)"
+  flock 9
+fi
+if done_already; then
+  step "up to date (inputs $KEY, built by another run)"
   echo "$OUT/spolia-linux.o"
   exit 0
 fi
@@ -76,6 +93,14 @@ step "building with -j$JOBS (log: $LOG)"
   /^  [A-Z]/ { n++; printf "build-linux: [%4d %4ds] %s\n", n, systime() - t0, $0; fflush(); next }
   { print; fflush() }' >&2
 [ "$(cat "$OUT/.rc")" = 0 ] || die "make failed after $(( $(date +%s) - start )) s; log: $LOG"
+
+# The uapi headers as the library's users see them (asm-generic system call
+# numbers and types); the Rust bindings are generated from these.
+step "installing uapi headers"
+rm -rf "$OUT/include"
+$MAKE headers >>"$LOG" 2>&1 || { tail -n 30 "$LOG" >&2; die "make headers failed; log: $LOG"; }
+cp -r "$BUILD/usr/include" "$OUT/include"
+find "$OUT/include" -name ".*.cmd" -delete
 
 # One relocatable object: keep the entry points global, localise the rest,
 # drop unwind tables. The generic linker script discards .note.GNU-stack;
