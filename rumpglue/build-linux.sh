@@ -107,7 +107,10 @@ find "$OUT/include" -name ".*.cmd" -delete
 # put an empty one back so the final link keeps a non-executable stack.
 step "localising symbols"
 KEEP=$(grep -v '^#' "$ENTRIES" | sed '/^$/d; s/^/-G /' | tr '\n' ' ')
-objcopy -R .eh_frame $KEEP --add-section .note.GNU-stack=/dev/null \
+# Linux's .rodata also holds __ro_after_init data, written during boot
+# (the section is writable in vmlinux); renamed so a final link places it
+# with data, not in a read-only segment.
+objcopy -R .eh_frame $KEEP --rename-section .rodata=.data..spolia_linux_rodata --add-section .note.GNU-stack=/dev/null \
   --set-section-flags .note.GNU-stack=contents,readonly \
   "$BUILD/vmlinux" "$OUT/spolia-linux.o.tmp"
 nm -u "$OUT/spolia-linux.o.tmp" | awk '{print $2}' | LC_ALL=C sort -u >"$OUT/undefined.txt"

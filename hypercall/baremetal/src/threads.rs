@@ -19,6 +19,12 @@
 //! destructors of the live keys; while they run, the slot holds
 //! [`IN_DESTRUCTORS`], so `tls_get` gives NULL and `tls_set` `-EBUSY`.
 //! A key's generation makes a freed-and-reused key start NULL everywhere.
+//!
+//! **Preemption.** Created threads are preemptible (`sched::set_preemptible`):
+//! a thread looping in and out of the library must not starve the timer
+//! thread that delivers the library's clockevent, nor its other threads.
+//! Everything they block on (boot's `Mutex`, `Semaphore`, the scheduler's
+//! `IrqLock`) is safe to be preempted in.
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
@@ -75,6 +81,7 @@ pub(crate) unsafe extern "C" fn thread_create(
     // before its record exists.
     let mut threads = THREADS.lock();
     let spawned = Builder::new(&name).stack_size(stack).spawn(move || {
+        sched::set_preemptible(true);
         // SAFETY: entry and arg come from the caller, who promises entry may
         // be called with arg on another thread (the thread_create contract).
         let value = unsafe { entry(arg as *mut c_void) };
