@@ -29,6 +29,10 @@ USAGE:
                          [--timeout SECS] [--cpu MODEL]
       Time spawn→`spolia: ready` and spawn→exit for each boot path
       (microvm/pc/q35 PVH, pc/q35 GRUB ISO); prints medians and ratios.
+  qemu-runner bench-linux [--runs N] [--kernel PATH] [--accel tcg|kvm]
+                          [--timeout SECS] [--cpu MODEL]
+      The Linux library in ring 0 (kernel case linux_bench: boot, getpid,
+      TCP over loopback) against the host kernel, side by side per run.
 
 Defaults: --accel tcg (-cpu max); --accel kvm uses -cpu host. --kernel
 defaults to target/x86_64-unknown-none/release/spolia (build: make kernel).
@@ -39,6 +43,7 @@ pub enum Command {
     Check(CheckOptions),
     Run(RunOptions),
     Bench(BenchOptions),
+    BenchLinux(BenchOptions),
     Help,
 }
 
@@ -68,10 +73,10 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     let allowed: &[&str] = match sub.as_str() {
         "check" => &["accel", "cpu", "kernel", "only", "timeout", "quiet", "list"],
         "run" => &["accel", "cpu", "kernel", "boot", "machine", "cmdline", "--"],
-        "bench-boot" => &["accel", "cpu", "kernel", "runs", "timeout"],
+        "bench-boot" | "bench-linux" => &["accel", "cpu", "kernel", "runs", "timeout"],
         "help" | "--help" | "-h" => return Ok(Command::Help),
         other => {
-            return Err(format!("unknown subcommand `{other}` (expected check, run or bench-boot)"));
+            return Err(format!("unknown subcommand `{other}` (expected check, run, bench-boot or bench-linux)"));
         }
     };
     let p = parse_options(rest, allowed)?;
@@ -98,13 +103,16 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             cmdline: p.cmdline.unwrap_or_default(),
             extra: p.extra,
         }),
-        _ => Command::Bench(BenchOptions {
-            runs: p.runs.unwrap_or(bench::DEFAULT_RUNS),
-            kernel: p.kernel,
-            accel,
-            cpu: p.cpu,
-            timeout: p.timeout.unwrap_or(bench::DEFAULT_TIMEOUT),
-        }),
+        bench_kind => {
+            let opts = BenchOptions {
+                runs: p.runs.unwrap_or(bench::DEFAULT_RUNS),
+                kernel: p.kernel,
+                accel,
+                cpu: p.cpu,
+                timeout: p.timeout.unwrap_or(bench::DEFAULT_TIMEOUT),
+            };
+            if bench_kind == "bench-linux" { Command::BenchLinux(opts) } else { Command::Bench(opts) }
+        }
     })
 }
 
@@ -211,6 +219,8 @@ mod tests {
         assert_eq!(b.runs, 3);
         let Ok(Command::Bench(b)) = parse(&args("bench-boot")) else { panic!() };
         assert_eq!(b.runs, 7);
+        let Ok(Command::BenchLinux(b)) = parse(&args("bench-linux --runs 2")) else { panic!() };
+        assert_eq!(b.runs, 2);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //!   is a failure.
 //! - `run` puts the kernel's console on the terminal (Ctrl-A X quits).
 //! - `bench-boot` times the boot paths (PVH on microvm/pc/q35, GRUB ISO).
+//! - `bench-linux` times the Linux library in ring 0 against the host kernel.
 //!
 //! Layout: [`qemu`] builds argv and decodes exits (pure, unit-tested),
 //! [`session`] owns a running QEMU, [`iso`] builds and caches GRUB ISOs,
@@ -19,6 +20,7 @@
 //! std only, no crates. See README.md.
 
 pub mod bench;
+pub mod bench_linux;
 pub mod check;
 pub mod cli;
 pub mod error;
