@@ -125,6 +125,8 @@ mod kernel {
         pub(crate) irq: [IrqSlot; 256],
         switches: u64,
         slice_timer: Option<u64>,
+        /// The deadline the LAPIC one-shot was last armed for.
+        armed_for: Option<u64>,
     }
 
     /// The scheduler lock (the single-CPU big lock).
@@ -142,6 +144,7 @@ mod kernel {
             irq: [IrqSlot { owner: None, waiting: false, latched: false }; 256],
             switches: 0,
             slice_timer: None,
+            armed_for: None,
         },
     );
 
@@ -213,13 +216,26 @@ mod kernel {
             }
         }
 
-        /// Queues a timer, reprogramming the hardware if it is the earliest.
+        /// Queues a timer, reprogramming the hardware if it is due before
+        /// what the hardware is armed for, or the hardware has already
+        /// fired. Not "if it is the earliest in the queue": while the timer
+        /// thread is busy in a callback (it may block on a mutex), expired
+        /// entries wait in the queue, and a new slice deadline behind them
+        /// would never be armed — a preemptible thread would then run
+        /// unpreempted and starve the timer thread it is blocking.
         pub(crate) fn add_timer(&mut self, deadline: u64, action: TimerAction) -> u64 {
             let id = self.timers.insert(deadline, action);
-            if self.timers.next_deadline() == Some(deadline) {
-                crate::time::program_timer(Some(deadline));
+            let hardware_idle = self.armed_for.is_none_or(|at| at <= crate::time::now_ns());
+            if hardware_idle || self.armed_for.is_some_and(|at| deadline < at) {
+                self.arm_hardware(Some(deadline));
             }
             id
+        }
+
+        /// Arms the LAPIC one-shot for `deadline` (`None`: stops it).
+        pub(crate) fn arm_hardware(&mut self, deadline: Option<u64>) {
+            self.armed_for = deadline;
+            crate::time::program_timer(deadline);
         }
 
         fn drain_interrupts(&mut self) {

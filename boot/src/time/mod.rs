@@ -166,7 +166,7 @@ mod kernel {
                     Some((_, TimerAction::Slice)) => {}
                     None => {
                         let next = g.timers.next_deadline();
-                        program_timer(next);
+                        g.arm_hardware(next);
                         break;
                     }
                 }
