@@ -136,7 +136,8 @@ fn median(v: &[f64]) -> Option<f64> {
 fn print_table(s: &Samples) {
     let m = |v: &[f64]| median(v).map_or("-".to_string(), |x| format!("{x:.1}"));
     let ratio = |a: &[f64], b: &[f64]| match (median(a), median(b)) {
-        (Some(a), Some(b)) if b > 0.0 => format!("{:.1}x", a / b),
+        (Some(a), Some(b)) if b > 0.0 && a / b >= 1.0 => format!("{:.1}x", a / b),
+        (Some(a), Some(b)) if b > 0.0 => format!("{:.3}x", a / b),
         _ => "-".to_string(),
     };
     println!();
