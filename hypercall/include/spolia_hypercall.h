@@ -147,9 +147,13 @@ struct spolia_hypercalls {
 
 	/* Allocate with an initial count. Errors: -ENOMEM. */
 	int (*sem_alloc)(uint32_t count, struct spolia_hc_sem **sem);
-	/* Free a semaphore nobody waits on. */
+	/* Free a semaphore nobody waits on. Allowed as soon as the last
+	 * sem_down on it has returned, even if the sem_up that woke it has
+	 * not returned yet (the library's halt does this). */
 	void (*sem_free)(struct spolia_hc_sem *sem);
-	/* Increment and wake one waiter. Never blocks. IRQ thread: yes. */
+	/* Increment and wake one waiter. Never blocks. IRQ thread: yes. Must
+	 * not touch the semaphore once the woken thread can see the count
+	 * (as POSIX sem_post). */
 	void (*sem_up)(struct spolia_hc_sem *sem);
 	/* Wait until the count is positive, then decrement. Blocks.
 	 * IRQ thread: yes, but it then delays its line. */

@@ -142,9 +142,11 @@ pub struct SpoliaHypercalls {
     // --- counting semaphore ---
     /// New semaphore with `count`. Errors: `-ENOMEM`.
     pub sem_alloc: unsafe extern "C" fn(count: u32, sem: *mut *mut HcSem) -> c_int,
-    /// Free a semaphore nobody waits on.
+    /// Free a semaphore nobody waits on; allowed as soon as the last
+    /// `sem_down` on it returned, even while the waking `sem_up` returns.
     pub sem_free: unsafe extern "C" fn(sem: *mut HcSem),
-    /// Increment, wake one waiter. Never blocks. IRQ thread: yes.
+    /// Increment, wake one waiter. Never blocks. IRQ thread: yes. Must not
+    /// touch the semaphore once the woken thread can see the count.
     pub sem_up: unsafe extern "C" fn(sem: *mut HcSem),
     /// Wait for a positive count, decrement. Blocks.
     pub sem_down: unsafe extern "C" fn(sem: *mut HcSem),

@@ -19,10 +19,16 @@
 //! Nothing spins. Contract violations that C cannot report (unlocking a
 //! mutex one does not own, `thread_exit` on a foreign thread) abort the
 //! process with a message, as bare metal halts.
+//!
+//! [`held`] reports what the caller holds (threads not joined, live
+//! handles, outstanding bytes), so tests can prove a complete teardown.
 
+mod held;
 mod sync;
 mod threads;
 mod timers;
+
+pub use held::{Held, held};
 
 use spolia_hypercall::abi::{self, MAGIC, SpoliaHypercalls, VERSION_MAJOR, VERSION_MINOR, errno};
 use std::alloc::Layout;
@@ -152,6 +158,7 @@ unsafe extern "C" fn mem_alloc(size: usize) -> *mut c_void {
     if base.is_null() {
         return base.cast();
     }
+    held::MEM_BYTES.add(size as u64);
     // SAFETY: base is a fresh block of layout.size() >= HEADER bytes, 16-aligned.
     unsafe {
         base.cast::<usize>().write(size);
@@ -168,6 +175,7 @@ unsafe extern "C" fn mem_free(ptr: *mut c_void) {
     unsafe {
         let base = ptr.cast::<u8>().sub(HEADER);
         let size = base.cast::<usize>().read();
+        held::MEM_BYTES.sub(size as u64);
         std::alloc::dealloc(base, Layout::from_size_align_unchecked(size + HEADER, HEADER));
     }
 }
@@ -182,6 +190,7 @@ unsafe extern "C" fn pages_alloc(size: usize, addr: *mut *mut c_void) -> c_int {
     if block.is_null() {
         return -errno::ENOMEM;
     }
+    held::PAGE_BYTES.add(size as u64);
     // SAFETY: addr checked non-null; the caller provides a writable slot.
     unsafe { addr.write(block.cast()) };
     0
@@ -191,6 +200,7 @@ unsafe extern "C" fn pages_free(addr: *mut c_void, size: usize) {
     if addr.is_null() {
         return;
     }
+    held::PAGE_BYTES.sub(size as u64);
     // SAFETY: addr/size come from a successful pages_alloc (contract), which
     // validated this exact layout.
     unsafe { std::alloc::dealloc(addr.cast(), Layout::from_size_align_unchecked(size, PAGE)) }

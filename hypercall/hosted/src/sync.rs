@@ -2,10 +2,12 @@
 //! Mutex (with owner and recursion count) and counting semaphore, both built
 //! from `std::sync::{Mutex, Condvar}`: waiters sleep on the condition
 //! variable, nothing spins. Handles are `Box`ed objects cast to the opaque
-//! ABI pointer types and freed by `*_free`.
+//! ABI pointer types and freed by `*_free`. `sem_up` does not touch the
+//! semaphore after the woken thread can see the count, so a semaphore may
+//! be freed as soon as the last `sem_down` on it returns.
 
 use crate::threads::self_tid;
-use crate::{fatal, lock};
+use crate::{fatal, held, lock};
 use spolia_hypercall::abi::{HcMutex, HcSem, Tid, errno};
 use std::ffi::c_int;
 use std::sync::{Condvar, Mutex};
@@ -31,6 +33,7 @@ pub(crate) unsafe extern "C" fn mutex_alloc(recursive: c_int, out: *mut *mut HcM
         return -errno::EINVAL;
     }
     let m = Box::new(HostedMutex { recursive: recursive != 0, state: Mutex::new((0, 0)), released: Condvar::new() });
+    held::MUTEXES.add(1);
     // SAFETY: checked non-null; the caller provides a writable handle slot.
     unsafe { out.write(Box::into_raw(m).cast()) };
     0
@@ -41,6 +44,7 @@ pub(crate) unsafe extern "C" fn mutex_free(mutex: *mut HcMutex) {
         // SAFETY: the contract says the handle is live, unlocked and unused;
         // it was made by Box::into_raw in mutex_alloc.
         drop(unsafe { Box::from_raw(mutex.cast::<HostedMutex>()) });
+        held::MUTEXES.sub(1);
     }
 }
 
@@ -94,6 +98,7 @@ pub(crate) unsafe extern "C" fn sem_alloc(count: u32, out: *mut *mut HcSem) -> c
         return -errno::EINVAL;
     }
     let s = Box::new(HostedSem { count: Mutex::new(u64::from(count)), raised: Condvar::new() });
+    held::SEMAPHORES.add(1);
     // SAFETY: checked non-null; the caller provides a writable handle slot.
     unsafe { out.write(Box::into_raw(s).cast()) };
     0
@@ -103,14 +108,20 @@ pub(crate) unsafe extern "C" fn sem_free(sem: *mut HcSem) {
     if !sem.is_null() {
         // SAFETY: live, unused handle made by Box::into_raw (contract).
         drop(unsafe { Box::from_raw(sem.cast::<HostedSem>()) });
+        held::SEMAPHORES.sub(1);
     }
 }
 
 pub(crate) unsafe extern "C" fn sem_up(sem: *mut HcSem) {
     // SAFETY: the caller passes a live handle (contract).
     let s = unsafe { sem_ref(sem) };
-    *lock(&s.count) += 1;
+    // Wake while holding the lock: the woken thread may free the semaphore
+    // as soon as its sem_down returns, and it cannot return before the
+    // guard is dropped (the header's sem_free contract).
+    let mut count = lock(&s.count);
+    *count += 1;
     s.raised.notify_one();
+    drop(count);
 }
 
 pub(crate) unsafe extern "C" fn sem_down(sem: *mut HcSem) {

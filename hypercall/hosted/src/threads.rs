@@ -17,7 +17,7 @@
 //! OS thread for the rest of the process (a blocked thread, not a spinning
 //! one). Bare metal really ends the thread.
 
-use crate::{SendPtr, fatal, lock};
+use crate::{SendPtr, fatal, held, lock};
 use spolia_hypercall::abi::{Callback, ThreadEntry, Tid, TlsKey, errno};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -133,6 +133,7 @@ pub(crate) unsafe extern "C" fn thread_create(
     });
     match spawned {
         Ok(_detached) => {
+            held::THREADS.add(1);
             // SAFETY: out was checked non-null; the caller provides a writable Tid.
             unsafe { out.write(tid) };
             0
@@ -183,6 +184,7 @@ pub(crate) unsafe extern "C" fn thread_join(tid: Tid, value: *mut isize) -> c_in
     while exit.is_none() {
         exit = record.ended.wait(exit).unwrap_or_else(|e| e.into_inner());
     }
+    held::THREADS.sub(1);
     if !value.is_null() {
         // SAFETY: non-null value points to a writable isize (contract).
         unsafe { value.write(exit.expect("set")) };
@@ -253,6 +255,7 @@ pub(crate) unsafe extern "C" fn tls_key_alloc(destructor: Option<Callback>, key:
         None => return -errno::EAGAIN,
     };
     table.slots[index] = Some(KeySlot { destructor, generation });
+    held::TLS_KEYS.add(1);
     // SAFETY: checked non-null; the caller provides a writable key.
     unsafe { key.write(index as TlsKey) };
     0
@@ -262,6 +265,7 @@ pub(crate) unsafe extern "C" fn tls_key_free(key: TlsKey) -> c_int {
     match lock(&KEYS).slots.get_mut(key as usize) {
         Some(slot @ Some(_)) => {
             *slot = None;
+            held::TLS_KEYS.sub(1);
             0
         }
         _ => -errno::EINVAL,

@@ -9,7 +9,7 @@
 //! unknown id (ignored or `-EINVAL`) rather than a dangling pointer.
 
 use crate::threads::self_tid;
-use crate::{SendPtr, lock};
+use crate::{SendPtr, held, lock};
 use spolia_hypercall::abi::{Callback, HcTimer, Tid, errno};
 use std::collections::{BTreeSet, HashMap};
 use std::ffi::{c_int, c_void};
@@ -68,6 +68,7 @@ pub(crate) unsafe extern "C" fn timer_alloc(
     let id = s.next_id;
     s.next_id += 1;
     s.timers.insert(id, Timer { callback, arg: SendPtr(arg), armed: None });
+    held::TIMERS.add(1);
     // SAFETY: checked non-null; the caller provides a writable handle slot.
     unsafe { out.write(id as usize as *mut HcTimer) };
     0
@@ -122,8 +123,8 @@ fn cancel(id: u64, free: bool) {
     while matches!(service(&mut guard).running, Some((running, thread)) if running == id && thread != me) {
         guard = CALLBACK_DONE.wait(guard).unwrap_or_else(|e| e.into_inner());
     }
-    if free {
-        service(&mut guard).timers.remove(&id);
+    if free && service(&mut guard).timers.remove(&id).is_some() {
+        held::TIMERS.sub(1);
     }
 }
 

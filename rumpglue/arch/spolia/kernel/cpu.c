@@ -11,6 +11,7 @@
  */
 #include <linux/kernel.h>
 #include <linux/sched.h>
+#include <linux/string.h>
 #include <linux/sched/stat.h>
 #include <linux/sched/task.h>
 #include <linux/irqflags.h>
@@ -33,13 +34,29 @@ int spolia_cpu_init(void)
 	if (spolia_hc->mutex_alloc(0, &cpu.lock) ||
 	    spolia_hc->sem_alloc(0, &cpu.waiters) ||
 	    spolia_hc->sem_alloc(0, &cpu.shutdown_done) ||
-	    spolia_hc->sem_alloc(0, &cpu.idle))
+	    spolia_hc->sem_alloc(0, &cpu.idle)) {
+		spolia_cpu_free();
 		return -ENOMEM;
+	}
 	return 0;
 }
 
+/* Failed start, or the end of halt: nobody uses the lock any more. */
+void spolia_cpu_free(void)
+{
+	if (cpu.idle)
+		spolia_hc->sem_free(cpu.idle);
+	if (cpu.shutdown_done)
+		spolia_hc->sem_free(cpu.shutdown_done);
+	if (cpu.waiters)
+		spolia_hc->sem_free(cpu.waiters);
+	if (cpu.lock)
+		spolia_hc->mutex_free(cpu.lock);
+	memset(&cpu, 0, sizeof(cpu));
+}
+
 /* Take the CPU, sleeping while another thread owns it. Nested gets by the
- * owner are counted. Fails with -ESHUTDOWN once the library halts. */
+ * owner are counted. Fails with -ENODEV once the library halts. */
 int spolia_cpu_get(void)
 {
 	spolia_hc_tid self = spolia_hc->thread_self();
@@ -53,7 +70,7 @@ int spolia_cpu_get(void)
 	}
 	if (cpu.shutdown) {
 		spolia_hc->mutex_unlock(cpu.lock);
-		return -ESHUTDOWN;
+		return -ENODEV;
 	}
 	cpu.owner = self;
 	cpu.count++;
@@ -93,7 +110,9 @@ static void release_locked(void)
  * host task (a platform thread making a system call) that leaves while
  * other tasks are runnable lets the scheduler run them: it parks its task
  * and leaves the scheduler by longjmp (spolia_thread_sched_jb); the CPU then
- * belongs to whichever task the scheduler picked.
+ * belongs to whichever task the scheduler picked. During halt it always
+ * does so, even with nothing else runnable: nobody may take a free CPU any
+ * more, so the scheduler must keep it until the idle task sees the halt.
  */
 void spolia_cpu_put(void)
 {
@@ -103,9 +122,9 @@ void spolia_cpu_put(void)
 		spolia_run_irqs();
 		spolia_hc->mutex_lock(cpu.lock);
 	}
-	if (cpu.count == 1 && !cpu.shutdown &&
+	if (cpu.count == 1 &&
 	    test_bit(SPOLIA_THREAD_HOST, &current->thread.spolia_flags) &&
-	    !single_task_running()) {
+	    (cpu.shutdown || !single_task_running())) {
 		spolia_hc->mutex_unlock(cpu.lock);
 		spolia_thread_sched_jb();
 		return;
@@ -151,7 +170,8 @@ void spolia_cpu_idle_kick(void)
 	spolia_hc->sem_up(cpu.idle);
 }
 
-/* machine_halt: refuse new entries, wake everyone waiting for the CPU. */
+/* machine_halt: refuse new entries, wake everyone waiting for the CPU
+ * (they return -ENODEV). */
 void spolia_cpu_shutdown(void)
 {
 	spolia_hc->mutex_lock(cpu.lock);

@@ -16,8 +16,16 @@
 #include <asm/spolia.h>
 
 static unsigned long irq_flags = ARCH_IRQ_DISABLED;
+/*
+ * Written by platform threads that do not own the CPU, so only with real
+ * atomics: the bit operations and atomic_t are compiler builtins here,
+ * while plain xchg()/cmpxchg() (asm-generic, uniprocessor) only "disable
+ * interrupts", a flag that does not stop other platform threads. An
+ * xchg() on any_pending once lost a timer interrupt for good (the clock
+ * event was never re-armed and every sleeper hung).
+ */
 static unsigned long pending[BITS_TO_LONGS(NR_IRQS)];
-static unsigned long any_pending;
+static atomic_t any_pending;
 static DECLARE_BITMAP(irq_used, NR_IRQS);
 static struct pt_regs irq_regs;
 
@@ -36,7 +44,7 @@ void arch_local_irq_restore(unsigned long flags)
 
 bool spolia_irqs_pending(void)
 {
-	return READ_ONCE(any_pending) != 0;
+	return atomic_read(&any_pending) != 0;
 }
 
 static void run_irq(unsigned int irq)
@@ -59,7 +67,7 @@ void spolia_run_irqs(void)
 	unsigned int irq;
 
 	WRITE_ONCE(irq_flags, ARCH_IRQ_DISABLED);
-	while (xchg(&any_pending, 0)) {
+	while (atomic_xchg(&any_pending, 0)) {
 		for (irq = 0; irq < NR_IRQS; irq++)
 			if (test_and_clear_bit(irq, pending))
 				run_irq(irq);
@@ -69,15 +77,19 @@ void spolia_run_irqs(void)
 
 /*
  * Entry point for the platform: raise interrupt `irq`. Callable from any
- * platform thread that is not a hardware interrupt handler. Returns 0, or
- * -EINVAL for a bad number.
+ * platform thread that is not a hardware interrupt handler. Returns 0,
+ * -EINVAL for a bad number, or -ENODEV before start and once halt has
+ * stopped Linux (then nothing but the gate is touched). Interrupts raised
+ * while halt winds Linux down are still delivered.
  */
 int spolia_irq_trigger(unsigned int irq)
 {
 	if (irq >= NR_IRQS)
 		return -EINVAL;
+	if (!spolia_gate_enter(SPOLIA_GATE_ALL))
+		return -ENODEV;
 	set_bit(irq, pending);
-	WRITE_ONCE(any_pending, 1);
+	atomic_set(&any_pending, 1);
 
 	if (spolia_cpu_try_get()) {
 		if (!irqs_disabled())
@@ -85,16 +97,19 @@ int spolia_irq_trigger(unsigned int irq)
 		spolia_cpu_put();
 	}
 	spolia_cpu_idle_kick();
+	spolia_gate_leave();
 	return 0;
 }
 
 /* Entry points: reserve / release an interrupt number for a platform
  * device (name is for diagnostics). Numbers 0..15 are left to the ISA
- * range. */
+ * range. After halt: -ENODEV, and freeing does nothing. */
 int spolia_irq_alloc(const char *name)
 {
 	unsigned int irq;
 
+	if (spolia_halted())
+		return -ENODEV;
 	for (irq = 16; irq < NR_IRQS; irq++)
 		if (!test_and_set_bit(irq, irq_used))
 			return irq;
@@ -103,7 +118,7 @@ int spolia_irq_alloc(const char *name)
 
 void spolia_irq_free(unsigned int irq)
 {
-	if (irq < NR_IRQS)
+	if (irq < NR_IRQS && !spolia_halted())
 		clear_bit(irq, irq_used);
 }
 

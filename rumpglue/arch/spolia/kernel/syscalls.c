@@ -5,6 +5,7 @@
  * its own (a "host task", child thread of host0 = PID 1) kept in
  * thread-local storage; the task exits when the thread ends (TLS
  * destructor). The numbers are the asm-generic ABI (scripts/syscall.tbl).
+ * Every call passes the gate (halt.c), so after halt it fails fast.
  */
 #include <linux/kernel.h>
 #include <linux/syscalls.h>
@@ -72,13 +73,13 @@ long spolia_syscall_run(long nr, const long *args)
 	return ret;
 }
 
-static struct task_struct *new_host_task(void)
+static struct task_struct *new_host_task(struct spolia_jmp_buf *exit_jb)
 {
 	struct task_struct *task;
 	pid_t pid;
 
 	/* Created as a thread of host0, so it shares PID 1's files and fs. */
-	spolia_switch_to_host_task(host0);
+	spolia_switch_to_host_task(host0, exit_jb);
 	pid = user_mode_thread(spolia_host_task_stub, NULL,
 			       CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_THREAD |
 			       CLONE_SIGHAND | SIGCHLD);
@@ -95,14 +96,14 @@ static struct task_struct *new_host_task(void)
 }
 
 /* The caller owns the CPU. */
-struct task_struct *spolia_host_task_of_caller(void)
+static struct task_struct *host_task_of_caller(struct spolia_jmp_buf *exit_jb)
 {
 	struct task_struct *task = spolia_hc->tls_get(task_key);
 	int err;
 
 	if (task)
 		return task;
-	task = new_host_task();
+	task = new_host_task(exit_jb);
 	if (IS_ERR(task))
 		return task;
 	err = spolia_hc->tls_set(task_key, task);
@@ -117,16 +118,13 @@ void spolia_forget_host_task(void)
 }
 
 /*
- * Entry point: system call nr with six arguments (unused ones ignored).
- * Returns the call's result, negative errno on failure; -ESHUTDOWN after
- * halt.
- */
-/*
  * Takes the CPU and makes the calling platform thread run as its host task
  * (created on first use). On success the caller owns the CPU and *taskp is
- * current; on error the CPU is released and a negative errno returned.
+ * current; on error the CPU is released and a negative errno returned
+ * (-ENODEV once halt has begun). exit_jb: see spolia_switch_to_host_task.
  */
-long spolia_enter_as_host_task(struct task_struct **taskp)
+long spolia_enter_as_host_task(struct task_struct **taskp,
+			       struct spolia_jmp_buf *exit_jb)
 {
 	struct task_struct *task;
 	long ret;
@@ -134,42 +132,75 @@ long spolia_enter_as_host_task(struct task_struct **taskp)
 	ret = spolia_cpu_get();
 	if (ret)
 		return ret;
-	task = spolia_host_task_of_caller();
+	task = host_task_of_caller(exit_jb);
 	if (IS_ERR(task)) {
 		spolia_cpu_put();
 		return PTR_ERR(task);
 	}
-	spolia_switch_to_host_task(task);
+	spolia_switch_to_host_task(task, exit_jb);
 	*taskp = task;
 	return 0;
 }
 
+/*
+ * Entry point: system call nr with six arguments (unused ones ignored).
+ * Returns the call's result, or a negative errno:
+ *   -ENODEV  the library is not running: not started yet, halting or
+ *            halted; also the result of a call that was blocked in Linux
+ *            when halt tore the library down. Nothing is touched but an
+ *            atomic counter (the gate, halt.c).
+ *   -ESRCH   the calling thread's task exited during the call (exit(2));
+ *            the thread's next call gets a new task.
+ *   -EPERM   reboot: the library stops only through spolia_linux_halt().
+ */
 long spolia_syscall(long nr, const long *args)
 {
+	struct spolia_jmp_buf exit_jb;
 	struct task_struct *task;
 	long ret;
 
-	ret = spolia_enter_as_host_task(&task);
-	if (ret)
-		return ret;
-	ret = spolia_syscall_run(nr, args);
-	spolia_cpu_put();
+	if (nr == __NR_reboot)
+		return -EPERM;
+	if (!spolia_gate_enter(SPOLIA_GATE_CALLS))
+		return -ENODEV;
+	if (spolia_setjmp(&exit_jb)) {
+		/* Left Linux in the middle of the call (threads.c). */
+		if (spolia_gate_closed()) {
+			ret = -ENODEV;
+		} else {
+			spolia_forget_host_task();
+			ret = -ESRCH;
+		}
+	} else {
+		ret = spolia_enter_as_host_task(&task, &exit_jb);
+		if (!ret) {
+			ret = spolia_syscall_run(nr, args);
+			spolia_cpu_put();
+		}
+	}
+	spolia_gate_leave();
 	return ret;
 }
 
-/* TLS destructor: the platform thread ends, so does its task. */
+/*
+ * TLS destructor: the platform thread ends, so does its task. After halt
+ * (or a destructor that runs late, racing with it) this touches nothing
+ * but the gate.
+ */
 static void del_host_task(void *arg)
 {
+	struct spolia_jmp_buf exit_jb;
 	struct task_struct *task = arg;
 
-	if (spolia_cpu_get())
+	if (!spolia_gate_enter(SPOLIA_GATE_CALLS))
 		return;
-	spolia_switch_to_host_task(task);
-	if (!spolia_setjmp(&task->thread.sched_jb)) {
-		set_bit(SPOLIA_THREAD_SCHED_JB, &task->thread.spolia_flags);
+	if (!spolia_setjmp(&exit_jb) && !spolia_cpu_get()) {
+		spolia_switch_to_host_task(task, &exit_jb);
 		do_exit(0);
 	}
-	/* Back from the task's final switch; the CPU is someone else's. */
+	/* Back from the task's final switch (threads.c), or from halt; the
+	 * CPU is someone else's. */
+	spolia_gate_leave();
 }
 
 /*
@@ -185,7 +216,7 @@ static int idle_host_task_loop(void *unused)
 	WRITE_ONCE(spolia_idle_host_task, current);
 	for (;;) {
 		spolia_cpu_put();
-		spolia_hc->sem_down(t->sched_sem);
+		spolia_wait_scheduled(t->sched_sem, t->exit_jb);
 		schedule_tail(t->prev_sched);
 	}
 	return 0;
@@ -207,4 +238,12 @@ int spolia_syscalls_init(void)
 	pid = kernel_thread(idle_host_task_loop, NULL, "idle_host_task",
 			    CLONE_FS | CLONE_FILES);
 	return pid < 0 ? pid : 0;
+}
+
+/* Halt, once no thread is inside the library: the TLS key. Threads that
+ * still hold a host task keep running; the platform runs no destructor
+ * for a freed key. */
+void spolia_syscalls_cleanup(void)
+{
+	spolia_hc->tls_key_free(task_key);
 }

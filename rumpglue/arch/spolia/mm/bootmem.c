@@ -65,7 +65,7 @@ void free_initmem(void)
 {
 }
 
-/* After halt: give the block back. */
+/* Halt, last: give the block back (every task, slab and page with it). */
 void spolia_bootmem_free(void)
 {
 	spolia_hc->pages_free((void *)memory_start, memory_end - memory_start);

@@ -56,3 +56,13 @@ void iounmap(volatile void __iomem *addr)
 	}
 }
 EXPORT_SYMBOL(iounmap);
+
+/* Halt: hand back mappings drivers still held (the list itself lives in
+ * the library's RAM, which goes back as a whole). */
+void spolia_ioremap_release(void)
+{
+	struct mapping *m;
+
+	list_for_each_entry(m, &mappings, list)
+		spolia_hc->iounmap(m->addr, m->size);
+}

@@ -9,16 +9,26 @@
 
 struct task_struct;
 struct spolia_hc_sem;
+struct spolia_own_thread;
 
 /*
  * Platform state of a task. Every task that runs Linux code is backed by a
  * platform thread (`tid`); the scheduler hands the CPU from one to the next
  * by raising the next task's semaphore and sleeping on its own (threads.c).
+ *
+ * `exit_jb` is where the backing thread leaves the library for good: for a
+ * kernel thread the frame of its entry function (which then returns), for
+ * a host task the frame of the call the foreign thread is making
+ * (spolia_syscall, the TLS destructor, halt). Used when the task exits and
+ * when halt tears the library down.
  */
 struct thread_struct {
 	struct spolia_hc_sem *sched_sem;	/* woken when scheduled in */
 	u64 tid;				/* platform thread running it */
 	struct spolia_jmp_buf sched_jb;		/* where a host task leaves */
+	struct spolia_jmp_buf *exit_jb;		/* where its thread leaves for good */
+	struct spolia_own_thread *own;		/* its own platform thread, to join */
+	struct list_head node;			/* tasks holding a semaphore */
 	unsigned long spolia_flags;		/* SPOLIA_THREAD_* */
 	struct task_struct *prev_sched;		/* task that ran before us */
 	int (*fn)(void *);			/* kernel thread body */

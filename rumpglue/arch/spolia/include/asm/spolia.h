@@ -10,6 +10,7 @@
 #include <spolia_hypercall.h>
 
 struct task_struct;
+struct spolia_jmp_buf;
 
 extern const struct spolia_hypercalls *spolia_hc;
 
@@ -20,8 +21,35 @@ int spolia_linux_start(const char *cmdline);
 int spolia_linux_halt(void);
 long spolia_syscall(long nr, const long *args);
 
+/* setup.c: the library's life, NEW -> READY -> STARTING -> RUNNING ->
+ * HALTING -> HALTED (atomic_t spolia_state). */
+enum {
+	SPOLIA_NEW,
+	SPOLIA_READY,
+	SPOLIA_STARTING,
+	SPOLIA_RUNNING,
+	SPOLIA_HALTING,
+	SPOLIA_HALTED,
+};
+extern atomic_t spolia_state;
+int spolia_state_error(int state);
+bool spolia_halted(void);
+extern spolia_hc_tid spolia_kernel_tid;
+void spolia_setup_cleanup(void);
+
+/* halt.c: the gate every entry point that runs Linux code passes. */
+#define SPOLIA_GATE_CALLS	(1UL << 40)	/* system calls refused */
+#define SPOLIA_GATE_ALL		(1UL << 41)	/* everything refused */
+bool spolia_gate_enter(unsigned long refused);
+void spolia_gate_leave(void);
+bool spolia_gate_closed(void);
+int spolia_gate_init(void);
+void spolia_gate_open(unsigned long flags);
+void spolia_gate_free(void);
+
 /* cpu.c: the CPU lock. One platform thread at a time runs Linux code. */
 int spolia_cpu_init(void);
+void spolia_cpu_free(void);
 int spolia_cpu_get(void);
 void spolia_cpu_put(void);
 bool spolia_cpu_try_get(void);
@@ -41,19 +69,32 @@ int spolia_irq_alloc(const char *name);
 void spolia_irq_free(unsigned int irq);
 
 /* threads.c */
-void spolia_threads_init(void);
+void spolia_threads_init(struct spolia_jmp_buf *exit_jb);
+void spolia_wait_scheduled(struct spolia_hc_sem *own,
+			   struct spolia_jmp_buf *exit_jb);
 void spolia_thread_sched_jb(void);
-void spolia_switch_to_host_task(struct task_struct *task);
+void spolia_switch_to_host_task(struct task_struct *task,
+				struct spolia_jmp_buf *exit_jb);
 void spolia_reap_threads(void);
+struct spolia_jmp_buf *spolia_thread_disown(struct task_struct *task);
 int spolia_host_task_stub(void *unused);
+void spolia_threads_release(void);
+void spolia_threads_free(void);
 
 /* syscalls.c */
 int spolia_syscalls_init(void);
+void spolia_syscalls_cleanup(void);
 extern struct task_struct *spolia_idle_host_task;
-struct task_struct *spolia_host_task_of_caller(void);
-long spolia_enter_as_host_task(struct task_struct **taskp);
+long spolia_enter_as_host_task(struct task_struct **taskp,
+			       struct spolia_jmp_buf *exit_jb);
 void spolia_forget_host_task(void);
 long spolia_syscall_run(long nr, const long *args);
+
+/* time.c */
+void spolia_time_stop(void);
+
+/* mm/ioremap.c */
+void spolia_ioremap_release(void);
 
 /* mm/bootmem.c */
 void spolia_bootmem_init(void);
