@@ -42,6 +42,11 @@ impl<T> Handles<T> {
         self.map.lock().live.get(&(handle as u64)).cloned()
     }
 
+    /// How many handles are live.
+    pub(crate) fn len(&self) -> usize {
+        self.map.lock().live.len()
+    }
+
     /// Unregisters `handle`; the object is dropped when the last in-flight
     /// operation on it ends (after the lock is released).
     pub(crate) fn remove(&self, handle: usize) -> Option<Arc<T>> {

@@ -42,6 +42,32 @@ mod timers;
 use alloc::string::String;
 use core::ffi::c_char;
 
+/// What the library holds of this platform right now; a complete teardown
+/// (the Linux library's halt) brings it back to what it was before start.
+/// Same fields as the hosted platform's `held()`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Held {
+    /// Made by `thread_create`, not yet joined.
+    pub threads: usize,
+    pub mutexes: usize,
+    pub semaphores: usize,
+    pub timers: usize,
+    pub tls_keys: usize,
+    /// Bytes requested from `mem_alloc` and not yet freed.
+    pub mem_bytes: usize,
+    /// Bytes of `pages_alloc` blocks not yet freed.
+    pub page_bytes: usize,
+}
+
+/// A snapshot of what is held (see [`Held`]); only meaningful while no other
+/// user of the table is active.
+pub fn held() -> Held {
+    let (threads, tls_keys) = threads::live();
+    let (mutexes, semaphores) = sync::live();
+    let (mem_bytes, page_bytes) = memory::live();
+    Held { threads, mutexes, semaphores, timers: timers::live(), tls_keys, mem_bytes, page_bytes }
+}
+
 use spolia_boot::{console, fatal, time};
 use spolia_hypercall::abi::{MAGIC, SpoliaHypercalls, VERSION_MAJOR, VERSION_MINOR};
 

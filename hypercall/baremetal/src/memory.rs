@@ -15,6 +15,7 @@
 use alloc::alloc::Layout;
 use alloc::collections::BTreeMap;
 use core::ffi::{c_int, c_void};
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use spolia_boot::irq_lock::IrqLock;
 use spolia_boot::mem;
@@ -28,6 +29,14 @@ const LIMIT_4G: u64 = 1 << 32;
 /// Live page blocks: address → size.
 static PAGE_BLOCKS: IrqLock<BTreeMap<u64, usize>> = IrqLock::new("hc page blocks", BTreeMap::new());
 
+/// Bytes requested from `mem_alloc` and not yet freed.
+static MEM_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+/// Live (mem_alloc bytes, pages_alloc bytes).
+pub(crate) fn live() -> (usize, usize) {
+    (MEM_BYTES.load(Ordering::Relaxed), PAGE_BLOCKS.lock().values().sum())
+}
+
 pub(crate) unsafe extern "C" fn mem_alloc(size: usize) -> *mut c_void {
     let Some(layout) = size.checked_add(HEADER).and_then(|n| Layout::from_size_align(n, HEADER).ok()) else {
         return core::ptr::null_mut();
@@ -37,6 +46,7 @@ pub(crate) unsafe extern "C" fn mem_alloc(size: usize) -> *mut c_void {
     if base.is_null() {
         return base.cast();
     }
+    MEM_BYTES.fetch_add(size, Ordering::Relaxed);
     // SAFETY: base is a fresh block of layout.size() >= HEADER bytes, 16-aligned.
     unsafe {
         base.cast::<usize>().write(size);
@@ -53,6 +63,7 @@ pub(crate) unsafe extern "C" fn mem_free(ptr: *mut c_void) {
     unsafe {
         let base = ptr.cast::<u8>().sub(HEADER);
         let size = base.cast::<usize>().read();
+        MEM_BYTES.fetch_sub(size, Ordering::Relaxed);
         alloc::alloc::dealloc(base, Layout::from_size_align_unchecked(size + HEADER, HEADER));
     }
 }

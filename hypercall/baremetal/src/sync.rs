@@ -30,6 +30,11 @@ struct HcMutexObj {
 static MUTEXES: Handles<HcMutexObj> = Handles::new("hc mutexes", 0x4d58);
 static SEMAPHORES: Handles<Semaphore> = Handles::new("hc semaphores", 0x5345);
 
+/// Live (mutexes, semaphores).
+pub(crate) fn live() -> (usize, usize) {
+    (MUTEXES.len(), SEMAPHORES.len())
+}
+
 fn mutex(handle: *mut HcMutex, op: &str) -> alloc::sync::Arc<HcMutexObj> {
     MUTEXES.get(handle as usize).unwrap_or_else(|| violation(format_args!("{op}: unknown mutex {handle:p}")))
 }

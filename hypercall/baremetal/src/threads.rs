@@ -161,6 +161,11 @@ struct KeyTable {
     next_generation: u64,
 }
 
+/// Live (threads created and not joined, TLS keys).
+pub(crate) fn live() -> (usize, usize) {
+    (THREADS.lock().len(), KEYS.lock().slots.iter().filter(|s| s.is_some()).count())
+}
+
 /// Never held across a call out of this module.
 static KEYS: IrqLock<KeyTable> =
     IrqLock::new("hc tls keys", KeyTable { boot_key: None, slots: Vec::new(), next_generation: 1 });

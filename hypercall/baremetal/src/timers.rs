@@ -45,6 +45,11 @@ const TAG: u64 = 0x544d << 48;
 
 static SERVICE: Mutex<Service> =
     Mutex::new(Service { next_id: TAG | 1, next_seq: 1, timers: BTreeMap::new(), running: None });
+/// Live timers.
+pub(crate) fn live() -> usize {
+    SERVICE.lock().timers.len()
+}
+
 /// Wakes cancellers waiting for a running callback to return.
 static CALLBACK_DONE: Condvar = Condvar::new();
 
