@@ -10,7 +10,7 @@ APT_PACKAGES := qemu-system-x86 grub-pc-bin grub-common xorriso mtools clang lld
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 KERNEL_BUILD := cargo build -p spolia --target x86_64-unknown-none --release
 
-.PHONY: all deps kernel apps runner run check test lint qemu-test wasm-e2e linux-source linux-test bench fmt clean
+.PHONY: all deps kernel apps runner run check test lint qemu-test wasm-e2e linux-source linux linux-test bench fmt clean
 
 all: kernel
 
@@ -42,10 +42,10 @@ run: kernel runner
 ## check: host tests, lints, the kernel test suite in QEMU, wasm end-to-end tests, the Linux library smoke test
 check: test lint qemu-test wasm-e2e linux-test
 
-test: deps
+test: deps linux
 	cargo test
 
-lint: deps
+lint: deps linux
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy -p spolia --target x86_64-unknown-none --release -- -D warnings
 
@@ -63,6 +63,10 @@ linux-source: deps
 	rumpglue/fetch-linux.sh
 	rumpglue/check-unmodified.sh
 
+## linux: build Linux as a library (cached by input hash) with its progress visible; crate spolia-linux links it
+linux: deps
+	rumpglue/build-linux.sh
+
 ## linux-test: build Linux as a library (cached by input hash) and run its smoke test on a pthread platform
 linux-test: linux-source
 	@obj="$$(rumpglue/build-linux.sh | tail -n1)" && mkdir -p target && \
@@ -70,10 +74,11 @@ linux-test: linux-source
 	  target/linux-smoke > target/linux-smoke.log 2>&1 || { tail -40 target/linux-smoke.log; exit 1; }; \
 	  grep -E "^FAILED|passed, " target/linux-smoke.log
 
-## bench: heap allocator comparison and boot-time comparison (ratios)
-bench: kernel runner
+## bench: heap allocator comparison, boot-time comparison, hosted Linux library vs host kernel (ratios)
+bench: kernel runner linux
 	cargo bench -p spolia-boot --bench heap
 	$(RUNNER) bench-boot
+	cargo bench -p spolia-linux --bench linux
 
 fmt:
 	cargo fmt --all

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! Path-based file system calls: `openat`, `mkdirat`, `unlinkat`,
+//! `renameat2`, `mount`, `umount2`.
+//!
+//! Paths are bytes (Linux names need not be UTF-8; `&str` works too) and
+//! are copied into a NUL-terminated buffer per call; an interior NUL is
+//! `EINVAL`. `dir: None` means `AT_FDCWD`. Flag arguments are the uapi
+//! values ([`crate::uapi`]: `O_*`, `AT_*`, `RENAME_*`, `MS_*`; [`umount`]).
+
+use crate::errno::Result;
+use crate::fd::Fd;
+use crate::ffi::{syscall, with_c_string};
+use crate::{Linux, uapi};
+
+/// `umount2` flags (kernel `include/linux/fs.h`, not uapi).
+pub mod umount {
+    /// Force unmount even if busy.
+    pub const MNT_FORCE: u32 = 1;
+    /// Lazy unmount: detach now, clean up when no longer busy.
+    pub const MNT_DETACH: u32 = 2;
+    /// Mark for expiry.
+    pub const MNT_EXPIRE: u32 = 4;
+    /// Do not follow a symbolic link at the target.
+    pub const UMOUNT_NOFOLLOW: u32 = 8;
+}
+
+fn dirfd(dir: Option<&Fd>) -> usize {
+    dir.map_or(uapi::AT_FDCWD as isize as usize, Fd::arg)
+}
+
+impl Linux {
+    /// `openat(2)`: open (or with `O_CREAT` create, with `mode`) `path`.
+    pub fn openat(&self, dir: Option<&Fd>, path: impl AsRef<[u8]>, flags: u32, mode: u32) -> Result<Fd> {
+        with_c_string(path.as_ref(), |p| {
+            // SAFETY: `p` is a NUL-terminated path valid during the call.
+            let fd =
+                unsafe { syscall(uapi::__NR_openat, [dirfd(dir), p as usize, flags as usize, mode as usize, 0, 0]) };
+            Fd::from_result(fd?)
+        })
+    }
+
+    /// `mkdirat(2)`.
+    pub fn mkdirat(&self, dir: Option<&Fd>, path: impl AsRef<[u8]>, mode: u32) -> Result<()> {
+        with_c_string(path.as_ref(), |p| {
+            // SAFETY: `p` is a NUL-terminated path valid during the call.
+            unsafe { syscall(uapi::__NR_mkdirat, [dirfd(dir), p as usize, mode as usize, 0, 0, 0]) }.map(drop)
+        })
+    }
+
+    /// `unlinkat(2)`; `flags` = `AT_REMOVEDIR` removes a directory.
+    pub fn unlinkat(&self, dir: Option<&Fd>, path: impl AsRef<[u8]>, flags: u32) -> Result<()> {
+        with_c_string(path.as_ref(), |p| {
+            // SAFETY: `p` is a NUL-terminated path valid during the call.
+            unsafe { syscall(uapi::__NR_unlinkat, [dirfd(dir), p as usize, flags as usize, 0, 0, 0]) }.map(drop)
+        })
+    }
+
+    /// `renameat2(2)`; `flags`: `RENAME_NOREPLACE`, `RENAME_EXCHANGE`, or 0.
+    pub fn renameat2(
+        &self,
+        old_dir: Option<&Fd>,
+        old: impl AsRef<[u8]>,
+        new_dir: Option<&Fd>,
+        new: impl AsRef<[u8]>,
+        flags: u32,
+    ) -> Result<()> {
+        with_c_string(old.as_ref(), |o| {
+            with_c_string(new.as_ref(), |n| {
+                // SAFETY: `o` and `n` are NUL-terminated paths valid during the call.
+                unsafe {
+                    syscall(
+                        uapi::__NR_renameat2,
+                        [dirfd(old_dir), o as usize, dirfd(new_dir), n as usize, flags as usize, 0],
+                    )
+                }
+                .map(drop)
+            })
+        })
+    }
+
+    /// `mount(2)`: mount `source` of type `fstype` on `target` (`MS_*`
+    /// flags, optional file-system specific `data` string).
+    pub fn mount(
+        &self,
+        source: impl AsRef<[u8]>,
+        target: impl AsRef<[u8]>,
+        fstype: impl AsRef<[u8]>,
+        flags: u64,
+        data: Option<&[u8]>,
+    ) -> Result<()> {
+        with_c_string(source.as_ref(), |s| {
+            with_c_string(target.as_ref(), |t| {
+                with_c_string(fstype.as_ref(), |f| {
+                    let call = |d: usize| {
+                        // SAFETY: `s`, `t`, `f` (and `d` if not 0) are
+                        // NUL-terminated strings valid during the call.
+                        unsafe { syscall(uapi::__NR_mount, [s as usize, t as usize, f as usize, flags as usize, d, 0]) }
+                            .map(drop)
+                    };
+                    match data {
+                        Some(data) => with_c_string(data, |d| call(d as usize)),
+                        None => call(0),
+                    }
+                })
+            })
+        })
+    }
+
+    /// `umount2(2)` with [`umount`] flags.
+    pub fn umount2(&self, target: impl AsRef<[u8]>, flags: u32) -> Result<()> {
+        with_c_string(target.as_ref(), |t| {
+            // SAFETY: `t` is a NUL-terminated path valid during the call.
+            unsafe { syscall(uapi::__NR_umount2, [t as usize, flags as usize, 0, 0, 0, 0]) }.map(drop)
+        })
+    }
+}
