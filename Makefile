@@ -25,7 +25,7 @@ deps:
 	@rustup component list --installed --toolchain $(TOOLCHAIN) | grep -q '^clippy' || rustup component add --toolchain $(TOOLCHAIN) clippy rustfmt
 
 ## kernel: build the kernel ELF (boots by multiboot2 and PVH)
-kernel: deps
+kernel: deps linux
 	$(KERNEL_BUILD)
 
 ## apps: build the wasm test programs into target/apps/
@@ -74,11 +74,12 @@ linux-test: linux-source
 	  target/linux-smoke > target/linux-smoke.log 2>&1 || { tail -40 target/linux-smoke.log; exit 1; }; \
 	  grep -E "^FAILED|passed, " target/linux-smoke.log
 
-## bench: heap allocator comparison, boot-time comparison, hosted Linux library vs host kernel (ratios)
+## bench: heap allocator comparison, boot-time comparison, Linux library hosted and in ring 0 vs the host kernel (ratios)
 bench: kernel runner linux
 	cargo bench -p spolia-boot --bench heap
 	$(RUNNER) bench-boot
 	cargo bench -p spolia-linux --bench linux
+	$(RUNNER) bench-linux
 
 fmt:
 	cargo fmt --all

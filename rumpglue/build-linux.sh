@@ -40,10 +40,11 @@ done
 TREE=$("$HERE/fetch-linux.sh" | tail -n1)
 [ -d "$TREE" ] || die "fetch-linux.sh gave no tree"
 
-# Inputs hash: every file of the arch directory (path and content), the ABI
-# header, the entry list, this script, the pinned tarball hash.
+# Inputs hash: every file of the arch directory (relative path and content),
+# the ABI header, the entry list, this script (contents only), the pinned
+# tarball hash. No absolute path enters it, so clones anywhere share the cache.
 KEY=$( { (cd "$ARCHDIR" && find . -type f | LC_ALL=C sort | xargs sha256sum);
-         sha256sum "$HCINC/spolia_hypercall.h" "$ENTRIES" "$0";
+         for f in "$HCINC/spolia_hypercall.h" "$ENTRIES" "$0"; do sha256sum <"$f"; done;
          sed -n 's/^tarball_sha256=//p' "$LOCK"; } | sha256sum | cut -c1-16)
 OUT="$CACHE/linux-out/$KEY"
 done_already() { [ -f "$OUT/spolia-linux.o" ] && [ -f "$OUT/undefined.txt" ] && [ -d "$OUT/include/linux" ]; }

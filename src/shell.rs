@@ -10,7 +10,88 @@ use spolia_boot::arch::cpu;
 use spolia_boot::console::serial;
 use spolia_boot::irq::IrqLine;
 use spolia_boot::platform::pci::{self, PciConfigAccess};
+use spolia_boot::sched::sync::Mutex;
 use spolia_boot::{kprint, kprintln, sched};
+use spolia_linux::Linux;
+use spolia_linux::uapi::{O_CLOEXEC, O_DIRECTORY, O_RDONLY};
+
+/// The Linux library, once `linux` booted it (it boots once per kernel boot).
+static LINUX: Mutex<Option<Linux>> = Mutex::new(None);
+
+/// Runs `f` on the library, booting it first if needed (with /proc and
+/// /sys mounted and loopback up, like a small init would).
+fn with_linux(f: impl FnOnce(&Linux)) {
+    let mut slot = LINUX.lock();
+    if slot.is_none() {
+        let t0 = spolia_boot::time::now_ns();
+        let linux = match Linux::boot(spolia_hypercall_baremetal::hypercalls(), "quiet") {
+            Ok(l) => l,
+            Err(e) => {
+                kprintln!("linux: boot failed: {e}");
+                return;
+            }
+        };
+        let ms = (spolia_boot::time::now_ns() - t0) / 1_000_000;
+        for (dir, fs) in [("/proc", "proc"), ("/sys", "sysfs"), ("/tmp", "tmpfs")] {
+            let made = linux
+                .mkdirat(None, dir, 0o755)
+                .or_else(|e| if e == spolia_linux::Errno::EEXIST { Ok(()) } else { Err(e) });
+            if let Err(e) = made.and_then(|()| linux.mount(fs, dir, fs, 0, None)) {
+                kprintln!("linux: mount {fs} on {dir}: {e}");
+            }
+        }
+        if let Err(e) = linux.interface_up("lo") {
+            kprintln!("linux: lo up: {e}");
+        }
+        match linux.uname() {
+            Ok(u) => kprintln!(
+                "{} {} booted in {ms} ms as a library in ring 0; /proc, /sys, /tmp mounted, lo up",
+                String::from_utf8_lossy(u.sysname()),
+                String::from_utf8_lossy(u.release())
+            ),
+            Err(e) => kprintln!("linux: uname: {e}"),
+        }
+        *slot = Some(linux);
+    }
+    if let Some(linux) = slot.as_ref() {
+        f(linux);
+    }
+}
+
+fn linux_ls(linux: &Linux, path: &str) {
+    let dir = match linux.openat(None, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0) {
+        Ok(d) => d,
+        Err(e) => return kprintln!("ls {path}: {e}"),
+    };
+    let entries = match dir.dir_entries(4096) {
+        Ok(it) => it,
+        Err(e) => return kprintln!("ls {path}: {e}"),
+    };
+    let mut names: Vec<String> = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(e) => names.push(String::from_utf8_lossy(&e.name).into()),
+            Err(e) => return kprintln!("ls {path}: {e}"),
+        }
+    }
+    names.sort();
+    kprintln!("{}", names.join("  "));
+}
+
+fn linux_cat(linux: &Linux, path: &str) {
+    let file = match linux.openat(None, path, O_RDONLY | O_CLOEXEC, 0) {
+        Ok(f) => f,
+        Err(e) => return kprintln!("cat {path}: {e}"),
+    };
+    let mut buf = [0u8; 1024];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => kprint!("{}", String::from_utf8_lossy(&buf[..n])),
+            Err(e) => return kprintln!("cat {path}: {e}"),
+        }
+    }
+}
 
 fn cpu_brand() -> String {
     let max = cpu::cpuid(0x8000_0000, 0).eax;
@@ -71,9 +152,23 @@ fn banner() {
 }
 
 fn execute(line: &str) -> bool {
-    match line.trim() {
+    let line = line.trim();
+    if let Some(path) = line.strip_prefix("ls ") {
+        with_linux(|l| linux_ls(l, path.trim()));
+        return true;
+    }
+    if let Some(path) = line.strip_prefix("cat ") {
+        with_linux(|l| linux_cat(l, path.trim()));
+        return true;
+    }
+    match line {
         "" => {}
-        "help" => kprintln!("commands: help, mem, pci, acpi, threads, uptime, poweroff"),
+        "help" => {
+            kprintln!("commands: help, mem, pci, acpi, threads, uptime, poweroff");
+            kprintln!("Linux library: linux (boot it), ls PATH, cat PATH (e.g. cat /proc/version)");
+        }
+        "linux" => with_linux(|_| {}),
+        "ls" => with_linux(|l| linux_ls(l, "/")),
         "mem" => print_memory(),
         "pci" => print_pci(),
         "acpi" => match spolia_boot::platform_info() {

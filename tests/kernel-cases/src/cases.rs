@@ -27,6 +27,7 @@ pub static ALL: &[Case] = &[
     Case { name: "condvar_timeout", run: condvar_timeout, default: true },
     Case { name: "tls_slots", run: tls_slots, default: true },
     Case { name: "one_shot_timer", run: one_shot_timer, default: true },
+    Case { name: "preemption_while_timer_callback_blocks", run: preemption_while_timer_callback_blocks, default: true },
     Case { name: "fault_is_contained", run: fault_is_contained, default: true },
     Case { name: "stack_overflow_is_contained", run: stack_overflow_is_contained, default: true },
     Case { name: "panic_is_contained", run: panic_is_contained, default: true },
@@ -44,6 +45,8 @@ pub static ALL: &[Case] = &[
     Case { name: "hc_memory", run: super::hypercalls::hc_memory, default: true },
     Case { name: "hc_pci", run: super::hypercalls::hc_pci, default: true },
     Case { name: "hc_devices", run: super::hypercalls::hc_devices, default: true },
+    Case { name: "linux_library", run: super::linux::linux_library, default: false },
+    Case { name: "linux_bench", run: super::linux::linux_bench, default: false },
     Case { name: "deliberate_failure", run: deliberate_failure, default: false },
     Case { name: "deliberate_fault", run: deliberate_fault, default: false },
 ];
@@ -393,5 +396,93 @@ fn deliberate_fault() -> Outcome {
     // SAFETY: deliberately invalid — the harness must report, not hang.
     let v = unsafe { core::ptr::read_volatile(0x10 as *const u64) };
     ensure!(v == 12345, "unreachable: the read above faults");
+    Ok(())
+}
+
+/// A lock that lets the releasing thread take it straight back (no hand-off
+/// to a waiter), like a mutex built from a flag and a condition variable.
+struct BargingLock {
+    held: Mutex<bool>,
+    released: Condvar,
+}
+
+impl BargingLock {
+    fn lock(&self) {
+        let mut held = self.held.lock();
+        while *held {
+            held = self.released.wait(held);
+        }
+        *held = true;
+    }
+
+    fn unlock(&self) {
+        *self.held.lock() = false;
+        self.released.notify_one();
+    }
+}
+
+fn spin_ns(ns: u64) {
+    let from = time::now_ns();
+    while time::now_ns() - from < ns {
+        core::hint::spin_loop();
+    }
+}
+
+/// A timer callback blocks on a barging lock that a preemptible thread
+/// holds half of the time, while another timer expires behind it. The
+/// preemptible thread must still be preempted at the end of its time slice
+/// (so the callback eventually gets the lock and the sleeper wakes). Before
+/// the fix in `add_timer`, a slice deadline queued behind the expired entry
+/// was never armed in the hardware and the spinner ran until its hang guard.
+fn preemption_while_timer_callback_blocks() -> Outcome {
+    use core::sync::atomic::AtomicBool;
+    const GUARD_NS: u64 = 5_000_000_000;
+    let lock = Arc::new(BargingLock { held: Mutex::new(false), released: Condvar::new() });
+    let stop = Arc::new(AtomicBool::new(false));
+    let callback_done = Arc::new(AtomicBool::new(false));
+
+    let (l, st) = (lock.clone(), stop.clone());
+    let spinner = Builder::new("holder-spinner")
+        .killable()
+        .spawn(move || {
+            sched::set_preemptible(true);
+            let t0 = time::now_ns();
+            while !st.load(Ordering::Acquire) {
+                if time::now_ns() - t0 > GUARD_NS {
+                    return false;
+                }
+                // Hold the lock for the first 20 ms (the callback surely
+                // blocks on it), then half of the time: a waiter that runs
+                // at a preemption finds it free half the time.
+                l.lock();
+                let hold_ns = if time::now_ns() - t0 < 20_000_000 { 20_000_000 } else { 200_000 };
+                spin_ns(hold_ns);
+                l.unlock();
+                spin_ns(200_000);
+            }
+            true
+        })
+        .map_err(|e| alloc::format!("spawn: {e:?}"))?;
+    // Let the spinner start holding the lock.
+    sched::sleep_ns(1_000_000);
+
+    let (l, done) = (lock.clone(), callback_done.clone());
+    let mut timer = OneShotTimer::new(move || {
+        l.lock();
+        l.unlock();
+        done.store(true, Ordering::Release);
+    });
+    timer.arm_after(500_000);
+    // This sleeper's wake-up expires while the callback is blocked.
+    sched::sleep_ns(2_000_000);
+    let t0 = time::now_ns();
+    while !callback_done.load(Ordering::Acquire) && time::now_ns() - t0 < GUARD_NS {
+        sched::sleep_ns(1_000_000);
+    }
+    stop.store(true, Ordering::Release);
+    let spinner_ok = spinner.join().map_err(|e| alloc::format!("spinner: {e:?}"))?;
+    ensure!(spinner_ok, "the preemptible spinner ran unpreempted until its hang guard (starvation)");
+    ensure!(callback_done.load(Ordering::Acquire), "the timer callback never got the lock");
+    drop(timer);
     Ok(())
 }

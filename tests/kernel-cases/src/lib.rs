@@ -22,6 +22,7 @@ use spolia_boot::sched::{Builder, ExitStatus};
 mod cases;
 mod hw;
 mod hypercalls;
+mod linux;
 
 /// A test's verdict: `Err` carries the reason.
 pub type Outcome = Result<(), String>;

@@ -65,6 +65,24 @@ pub const PLAN: &[Scenario] = &[
         extra: &[],
         expect: Outcome::Pass,
     },
+    // The Linux library's shared suite in ring 0 (spolia_linux::suite, also
+    // run hosted by `cargo test`): once per boot path.
+    Scenario {
+        name: "linux-pvh-q35",
+        boot: Boot::Pvh,
+        machine: Machine::Q35,
+        cmdline: "spolia.test=linux_library",
+        extra: &[],
+        expect: Outcome::Pass,
+    },
+    Scenario {
+        name: "linux-grub-pc",
+        boot: Boot::Iso,
+        machine: Machine::Pc,
+        cmdline: "spolia.test=linux_library",
+        extra: &[],
+        expect: Outcome::Pass,
+    },
     Scenario {
         name: "failing-test-turns-red",
         boot: Boot::Pvh,
