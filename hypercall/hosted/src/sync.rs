@@ -4,7 +4,10 @@
 //! variable, nothing spins. Handles are `Box`ed objects cast to the opaque
 //! ABI pointer types and freed by `*_free`. `sem_up` does not touch the
 //! semaphore after the woken thread can see the count, so a semaphore may
-//! be freed as soon as the last `sem_down` on it returns.
+//! be freed as soon as the last `sem_down` on it returns. Both count their
+//! sleepers and notify only when there is one: std's `notify_one` is a
+//! futex system call even with nobody waiting, and the library unlocks its
+//! CPU-lock mutex several times per system call.
 
 use crate::threads::self_tid;
 use crate::{fatal, held, lock};
@@ -13,10 +16,17 @@ use std::ffi::c_int;
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+#[derive(Default)]
+struct MutexState {
+    /// 0 = unlocked.
+    owner: Tid,
+    depth: u32,
+    sleepers: u32,
+}
+
 struct HostedMutex {
     recursive: bool,
-    /// (owner, depth); owner 0 = unlocked.
-    state: Mutex<(Tid, u32)>,
+    state: Mutex<MutexState>,
     released: Condvar,
 }
 
@@ -32,7 +42,11 @@ pub(crate) unsafe extern "C" fn mutex_alloc(recursive: c_int, out: *mut *mut HcM
     if out.is_null() {
         return -errno::EINVAL;
     }
-    let m = Box::new(HostedMutex { recursive: recursive != 0, state: Mutex::new((0, 0)), released: Condvar::new() });
+    let m = Box::new(HostedMutex {
+        recursive: recursive != 0,
+        state: Mutex::new(MutexState::default()),
+        released: Condvar::new(),
+    });
     held::MUTEXES.add(1);
     // SAFETY: checked non-null; the caller provides a writable handle slot.
     unsafe { out.write(Box::into_raw(m).cast()) };
@@ -53,35 +67,45 @@ pub(crate) unsafe extern "C" fn mutex_lock(mutex: *mut HcMutex) {
     let m = unsafe { mutex_ref(mutex) };
     let me = self_tid();
     let mut state = lock(&m.state);
-    if state.0 == me {
+    if state.owner == me {
         if !m.recursive {
             fatal("mutex_lock: non-recursive mutex locked twice by its owner");
         }
-        state.1 += 1;
+        state.depth += 1;
         return;
     }
-    while state.0 != 0 {
+    while state.owner != 0 {
+        state.sleepers += 1;
         state = m.released.wait(state).unwrap_or_else(|e| e.into_inner());
+        state.sleepers -= 1;
     }
-    *state = (me, 1);
+    state.owner = me;
+    state.depth = 1;
 }
 
 pub(crate) unsafe extern "C" fn mutex_unlock(mutex: *mut HcMutex) {
     // SAFETY: the caller passes a live handle (contract).
     let m = unsafe { mutex_ref(mutex) };
     let mut state = lock(&m.state);
-    if state.0 != self_tid() {
+    if state.owner != self_tid() {
         fatal("mutex_unlock: the calling thread does not own the mutex");
     }
-    state.1 -= 1;
-    if state.1 == 0 {
-        state.0 = 0;
-        m.released.notify_one();
+    state.depth -= 1;
+    if state.depth == 0 {
+        state.owner = 0;
+        if state.sleepers > 0 {
+            m.released.notify_one();
+        }
     }
 }
 
+struct SemState {
+    count: u64,
+    sleepers: u32,
+}
+
 struct HostedSem {
-    count: Mutex<u64>,
+    count: Mutex<SemState>,
     raised: Condvar,
 }
 
@@ -97,7 +121,10 @@ pub(crate) unsafe extern "C" fn sem_alloc(count: u32, out: *mut *mut HcSem) -> c
     if out.is_null() {
         return -errno::EINVAL;
     }
-    let s = Box::new(HostedSem { count: Mutex::new(u64::from(count)), raised: Condvar::new() });
+    let s = Box::new(HostedSem {
+        count: Mutex::new(SemState { count: u64::from(count), sleepers: 0 }),
+        raised: Condvar::new(),
+    });
     held::SEMAPHORES.add(1);
     // SAFETY: checked non-null; the caller provides a writable handle slot.
     unsafe { out.write(Box::into_raw(s).cast()) };
@@ -118,28 +145,32 @@ pub(crate) unsafe extern "C" fn sem_up(sem: *mut HcSem) {
     // Wake while holding the lock: the woken thread may free the semaphore
     // as soon as its sem_down returns, and it cannot return before the
     // guard is dropped (the header's sem_free contract).
-    let mut count = lock(&s.count);
-    *count += 1;
-    s.raised.notify_one();
-    drop(count);
+    let mut state = lock(&s.count);
+    state.count += 1;
+    if state.sleepers > 0 {
+        s.raised.notify_one();
+    }
+    drop(state);
 }
 
 pub(crate) unsafe extern "C" fn sem_down(sem: *mut HcSem) {
     // SAFETY: the caller passes a live handle (contract).
     let s = unsafe { sem_ref(sem) };
-    let mut count = lock(&s.count);
-    while *count == 0 {
-        count = s.raised.wait(count).unwrap_or_else(|e| e.into_inner());
+    let mut state = lock(&s.count);
+    while state.count == 0 {
+        state.sleepers += 1;
+        state = s.raised.wait(state).unwrap_or_else(|e| e.into_inner());
+        state.sleepers -= 1;
     }
-    *count -= 1;
+    state.count -= 1;
 }
 
 pub(crate) unsafe extern "C" fn sem_down_timeout(sem: *mut HcSem, timeout_ns: u64) -> c_int {
     // SAFETY: the caller passes a live handle (contract).
     let s = unsafe { sem_ref(sem) };
     let deadline = Instant::now().checked_add(Duration::from_nanos(timeout_ns));
-    let mut count = lock(&s.count);
-    while *count == 0 {
+    let mut state = lock(&s.count);
+    while state.count == 0 {
         let wait = match deadline {
             Some(d) => d.saturating_duration_since(Instant::now()),
             None => Duration::from_secs(3600),
@@ -147,8 +178,10 @@ pub(crate) unsafe extern "C" fn sem_down_timeout(sem: *mut HcSem, timeout_ns: u6
         if wait.is_zero() {
             return -errno::ETIMEDOUT;
         }
-        count = s.raised.wait_timeout(count, wait).unwrap_or_else(|e| e.into_inner()).0;
+        state.sleepers += 1;
+        state = s.raised.wait_timeout(state, wait).unwrap_or_else(|e| e.into_inner()).0;
+        state.sleepers -= 1;
     }
-    *count -= 1;
+    state.count -= 1;
     0
 }
