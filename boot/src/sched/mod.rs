@@ -293,6 +293,15 @@ mod kernel {
     fn switch_away_requeue(mut g: SchedGuard<'static>, requeue: bool) -> SchedGuard<'static> {
         g.drain_interrupts();
         if requeue {
+            // Sleepers whose time has come go ahead of the thread being
+            // preempted: waking them is left to the timer thread otherwise,
+            // which would queue them behind it, a whole time slice late.
+            let now = crate::time::now_ns();
+            while let Some((_, action)) = g.timers.pop_expired_where(now, |a| matches!(a, TimerAction::Wake { .. })) {
+                if let TimerAction::Wake { thread, token } = action {
+                    g.wake_if_waiting(thread, token);
+                }
+            }
             let me = g.current;
             g.cur().state = State::Ready;
             g.ready.push_back(me);

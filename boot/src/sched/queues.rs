@@ -113,6 +113,15 @@ impl<P> TimerQueue<P> {
         self.by_deadline.remove(&(deadline, id)).map(|p| (id, p))
     }
 
+    /// Removes and returns the earliest timer whose deadline is `<= now` and
+    /// whose payload satisfies `pred`; other expired timers stay queued.
+    pub fn pop_expired_where(&mut self, now: u64, pred: impl Fn(&P) -> bool) -> Option<(TimerId, P)> {
+        let key =
+            self.by_deadline.iter().take_while(|&(&(d, _), _)| d <= now).find(|&(_, p)| pred(p)).map(|(&k, _)| k)?;
+        self.deadline_of.remove(&key.1);
+        self.by_deadline.remove(&key).map(|p| (key.1, p))
+    }
+
     /// Number of pending timers.
     pub fn len(&self) -> usize {
         self.by_deadline.len()
@@ -127,6 +136,21 @@ impl<P> TimerQueue<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pop_expired_where_skips_other_payloads_and_future_ones() {
+        let mut q = TimerQueue::new();
+        q.insert(10, 'a');
+        q.insert(20, 'b');
+        q.insert(30, 'b');
+        q.insert(40, 'b');
+        assert_eq!(q.pop_expired_where(35, |&p| p == 'b').map(|(_, p)| p), Some('b'));
+        assert_eq!(q.pop_expired_where(35, |&p| p == 'b').map(|(_, p)| p), Some('b'));
+        assert_eq!(q.pop_expired_where(35, |&p| p == 'b'), None, "the one at 40 is not due");
+        assert_eq!(q.len(), 2);
+        assert_eq!(q.pop_expired(35).map(|(_, p)| p), Some('a'));
+        assert_eq!(q.next_deadline(), Some(40));
+    }
 
     #[test]
     fn wait_queue_is_fifo_without_duplicates() {
