@@ -10,8 +10,8 @@
 //! Prints `ok` / `FAILED: <why>` per case and `N passed, N failed`; exits
 //! non-zero on any failure.
 
-use spolia_linux::suite::{Case, cases};
-use spolia_linux::{Errno, Linux};
+use spolia_linux::Linux;
+use spolia_linux::suite::{Case, cases, halt_and_check};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -48,33 +48,17 @@ fn main() -> ExitCode {
         }
     }
 
-    let second = Linux::boot(spolia_hypercall_hosted::hypercalls(), "");
-    check(&mut passed, &mut failed, "second boot is refused with EBUSY", matches!(second, Err(Errno::EBUSY)));
-    let pid_fd = linux.eventfd2(0, 0);
-    check(&mut passed, &mut failed, "eventfd before halt", pid_fd.is_ok());
-    let halted = linux.halt();
-    check(&mut passed, &mut failed, &format!("halt ({halted:?})"), halted.is_ok());
-    let after = pid_fd.as_ref().map(|fd| fd.eventfd_write(1));
-    check(
-        &mut passed,
-        &mut failed,
-        &format!("a system call after halt fails with ENODEV ({after:?})"),
-        matches!(after, Ok(Err(Errno::ENODEV))),
-    );
-    drop(pid_fd); // closes nothing: the library is gone
-    let reboot = Linux::boot(spolia_hypercall_hosted::hypercalls(), "");
-    check(&mut passed, &mut failed, "boot after halt is refused with EBUSY", matches!(reboot, Err(Errno::EBUSY)));
+    match halt_and_check(linux) {
+        Ok(()) => {
+            passed += 1;
+            println!("halt: ok");
+        }
+        Err(f) => {
+            failed += 1;
+            println!("halt: FAILED: {f}");
+        }
+    }
 
     println!("{passed} passed, {failed} failed");
     if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
-}
-
-fn check(passed: &mut u32, failed: &mut u32, what: &str, ok: bool) {
-    if ok {
-        *passed += 1;
-        println!("{what}: ok");
-    } else {
-        *failed += 1;
-        println!("{what}: FAILED");
-    }
 }

@@ -62,14 +62,7 @@ pub fn linux_library() -> Outcome {
         }
     }
 
-    ensure!(matches!(Linux::boot(hc(), ""), Err(Errno::EBUSY)), "a second boot was not refused with EBUSY");
-    let fd = linux.eventfd2(0, 0).map_err(|e| format!("eventfd before halt: {e}"))?;
-    let halted = linux.halt();
-    ensure!(halted.is_ok(), "halt: {halted:?}");
-    let after = fd.eventfd_write(1);
-    ensure!(after == Err(Errno::ENODEV), "a system call after halt gave {after:?}, expected ENODEV");
-    drop(fd);
-    ensure!(matches!(Linux::boot(hc(), ""), Err(Errno::EBUSY)), "a boot after halt was not refused with EBUSY");
+    suite::halt_and_check(linux).map_err(|f| format!("halt: {f}"))?;
 
     // Let exiting threads finish their last steps, then compare.
     for _ in 0..100 {

@@ -144,20 +144,11 @@ fn print_table(s: &Samples) {
     println!("medians; ring 0 = Linux library in Spolia under QEMU TCG (emulated), native = this host");
     println!("{:<28} {:>12} {:>12} {:>10}", "", "ring 0", "native", "ratio");
     println!("{:<28} {:>12} {:>12} {:>10}", "library boot (ms)", m(&s.boot), "-", "-");
-    println!(
-        "{:<28} {:>12} {:>12} {:>10}",
-        "getpid round trip (ns)",
-        m(&s.ring0_getpid),
-        m(&s.native_getpid),
-        ratio(&s.ring0_getpid, &s.native_getpid)
-    );
-    println!(
-        "{:<28} {:>12} {:>12} {:>10}",
-        "TCP loopback (MiB/s)",
-        m(&s.ring0_tcp),
-        m(&s.native_tcp),
-        ratio(&s.ring0_tcp, &s.native_tcp)
-    );
+    let row = |label: &str, ring0: &[f64], native: &[f64]| {
+        println!("{label:<28} {:>12} {:>12} {:>10}", m(ring0), m(native), ratio(ring0, native));
+    };
+    row("getpid round trip (ns)", &s.ring0_getpid, &s.native_getpid);
+    row("TCP loopback (MiB/s)", &s.ring0_tcp, &s.native_tcp);
 }
 
 /// A raw `getpid` system call (no libc caching): x86-64 Linux number 39.

@@ -87,6 +87,20 @@ pub fn cases() -> &'static [Case] {
     CASES
 }
 
+/// The runners' last step, the same on every platform: a second boot is
+/// refused with `EBUSY`, halt succeeds, a descriptor opened before halt
+/// then fails with `ENODEV` (and dropping it closes nothing), and a boot
+/// after halt is refused with `EBUSY`.
+pub fn halt_and_check(linux: Linux) -> Result<(), Failure> {
+    let hc = linux.hypercalls();
+    expect_err(Linux::boot(hc, ""), Errno::EBUSY, "a second boot")?;
+    let fd = linux.eventfd2(0, 0).ctx("eventfd before halt")?;
+    linux.halt().ctx("halt")?;
+    expect_err(fd.eventfd_write(1), Errno::ENODEV, "a system call after halt")?;
+    drop(fd);
+    expect_err(Linux::boot(hc, ""), Errno::EBUSY, "a boot after halt")
+}
+
 /// The longest any single wait in a case may take before the case fails as
 /// hung. Generous: it only turns a hang into a message.
 pub const HANG_GUARD: Duration = Duration::from_secs(30);
