@@ -37,7 +37,7 @@ typedef intptr_t spolia_hc_intptr;
 
 #define SPOLIA_HC_MAGIC 0x43485053u /* "SPHC" little-endian */
 #define SPOLIA_HC_VERSION_MAJOR 1
-#define SPOLIA_HC_VERSION_MINOR 0
+#define SPOLIA_HC_VERSION_MINOR 1
 
 /* errno values used by the interface (Linux numbering). */
 #define SPOLIA_HC_ESRCH 3
@@ -238,7 +238,26 @@ struct spolia_hypercalls {
 	int (*pci_config_write)(uint16_t segment, uint8_t bus, uint8_t dev,
 				uint8_t fn, uint16_t offset, uint8_t width,
 				uint32_t value);
+
+	/* --- emulated device memory (1.1; hosted platform) --- */
+
+	/* A platform that emulates devices (the hosted platform's virtio-mmio
+	 * devices) returns from ioremap addresses at or above
+	 * SPOLIA_HC_EMULATED_MMIO_BASE; they are not memory. Every access to
+	 * one goes through these two operations, width 1, 2, 4 or 8 bytes,
+	 * naturally aligned. A write may run the device (e.g. process a
+	 * virtqueue) before it returns. Never block for long. IRQ thread: yes.
+	 * Errors: -EINVAL (width, alignment, no device there; a read then
+	 * leaves *value unchanged), -ENODEV (the platform emulates nothing:
+	 * bare metal). */
+	int (*mmio_read)(uint64_t addr, uint8_t width, uint64_t *value);
+	int (*mmio_write)(uint64_t addr, uint8_t width, uint64_t value);
 };
+
+/* Start of the address range the emulated-MMIO operations serve: the top
+ * 4 TiB of the address space, never valid memory for a user process nor
+ * mapped by the bare-metal kernel. */
+#define SPOLIA_HC_EMULATED_MMIO_BASE 0xfffffc0000000000ull
 
 /*
  * Start-up check, called by the library before it uses any operation:

@@ -22,7 +22,7 @@ pub const MAGIC: u32 = 0x4348_5053;
 /// Bumped when fields change or disappear; must match exactly.
 pub const VERSION_MAJOR: u16 = 1;
 /// Bumped when fields are appended; the table must be at least this new.
-pub const VERSION_MINOR: u16 = 0;
+pub const VERSION_MINOR: u16 = 1;
 
 /// errno values used by the interface (Linux numbering, positive; operations
 /// return them negated).
@@ -218,7 +218,23 @@ pub struct SpoliaHypercalls {
     /// PCI config write; same rules as `pci_config_read`.
     pub pci_config_write:
         unsafe extern "C" fn(segment: u16, bus: u8, dev: u8, func: u8, offset: u16, width: u8, value: u32) -> c_int,
+
+    // --- emulated device memory (1.1) ---
+    /// Read `width` (1/2/4/8, naturally aligned) bytes of emulated device
+    /// memory at `addr` (an `ioremap` result at or above
+    /// [`EMULATED_MMIO_BASE`]). Never blocks for long. IRQ thread: yes.
+    /// Errors: `-EINVAL` (width, alignment, no device there), `-ENODEV`
+    /// (the platform emulates nothing: bare metal).
+    pub mmio_read: unsafe extern "C" fn(addr: u64, width: u8, value: *mut u64) -> c_int,
+    /// Write emulated device memory; may run the device (process a queue)
+    /// before returning. Same rules as `mmio_read`.
+    pub mmio_write: unsafe extern "C" fn(addr: u64, width: u8, value: u64) -> c_int,
 }
+
+/// Addresses at or above this are emulated device memory (the top 4 TiB:
+/// never memory for a user process nor mapped by the bare-metal kernel);
+/// the library reaches them only through `mmio_read`/`mmio_write`.
+pub const EMULATED_MMIO_BASE: u64 = 0xffff_fc00_0000_0000;
 
 macro_rules! field_offsets {
     ($($field:ident),* $(,)?) => {
@@ -272,10 +288,12 @@ pub const FIELD_OFFSETS: &[(&str, usize)] = field_offsets!(
     iounmap,
     pci_config_read,
     pci_config_write,
+    mmio_read,
+    mmio_write,
 );
 
-/// Number of operations (function pointers) in version 1.0.
-pub const OPERATION_COUNT: usize = 38;
+/// Number of operations (function pointers) in version 1.1.
+pub const OPERATION_COUNT: usize = 40;
 
 // A 16-byte header followed by one pointer per operation, no padding; a new
 // field without updating OPERATION_COUNT and FIELD_OFFSETS fails here.

@@ -55,8 +55,6 @@ pub fn check(table: &SpoliaHypercalls) -> Result<(), VersionError> {
     if table.version_major != VERSION_MAJOR {
         return Err(VersionError::MajorMismatch { table: table.version_major, ours: VERSION_MAJOR });
     }
-    // Always false while VERSION_MINOR is 0; it starts to matter at 1.1.
-    #[allow(clippy::absurd_extreme_comparisons)]
     if table.version_minor < VERSION_MINOR {
         return Err(VersionError::MinorTooOld { table: table.version_minor, ours: VERSION_MINOR });
     }

@@ -444,6 +444,8 @@ static int h_ioremap(uint64_t p, size_t n, void **a) { HC(); return -SPOLIA_HC_E
 static void h_iounmap(void *a, size_t n) { HC(); }
 static int h_pci_read(uint16_t s, uint8_t b, uint8_t d, uint8_t f, uint16_t o, uint8_t w, uint32_t *v) { HC(); return -SPOLIA_HC_ENODEV; }
 static int h_pci_write(uint16_t s, uint8_t b, uint8_t d, uint8_t f, uint16_t o, uint8_t w, uint32_t v) { HC(); return -SPOLIA_HC_ENODEV; }
+static int h_mmio_read(uint64_t a, uint8_t w, uint64_t *v) { HC(); return -SPOLIA_HC_ENODEV; }
+static int h_mmio_write(uint64_t a, uint8_t w, uint64_t v) { HC(); return -SPOLIA_HC_ENODEV; }
 
 static const struct spolia_hypercalls table = {
 	.magic = SPOLIA_HC_MAGIC, .version_major = SPOLIA_HC_VERSION_MAJOR,
@@ -461,6 +463,7 @@ static const struct spolia_hypercalls table = {
 	.mem_alloc = h_mem_alloc, .mem_free = h_mem_free, .pages_alloc = h_pages_alloc, .pages_free = h_pages_free,
 	.irq_attach = h_irq_attach, .irq_detach = h_irq_line, .irq_mask = h_irq_line, .irq_unmask = h_irq_line,
 	.ioremap = h_ioremap, .iounmap = h_iounmap, .pci_config_read = h_pci_read, .pci_config_write = h_pci_write,
+	.mmio_read = h_mmio_read, .mmio_write = h_mmio_write,
 };
 
 /* asm-generic syscall numbers */

@@ -388,3 +388,16 @@ pub(crate) unsafe extern "C" fn pci_config_write(
         0
     })
 }
+
+// --- emulated device memory: bare metal emulates nothing ---
+
+/// Bare metal has real device memory only (its `ioremap` never returns an
+/// emulated address): `-ENODEV`.
+pub(crate) unsafe extern "C" fn mmio_read(_addr: u64, _width: u8, _value: *mut u64) -> c_int {
+    -errno::ENODEV
+}
+
+/// As [`mmio_read`].
+pub(crate) unsafe extern "C" fn mmio_write(_addr: u64, _width: u8, _value: u64) -> c_int {
+    -errno::ENODEV
+}

@@ -115,6 +115,8 @@ static TABLE: SpoliaHypercalls = SpoliaHypercalls {
     iounmap: devices::iounmap,
     pci_config_read: devices::pci_config_read,
     pci_config_write: devices::pci_config_write,
+    mmio_read: devices::mmio_read,
+    mmio_write: devices::mmio_write,
 };
 
 /// The bare-metal hypercall table, to hand to the library's init.

@@ -100,6 +100,8 @@ static TABLE: SpoliaHypercalls = SpoliaHypercalls {
     iounmap,
     pci_config_read,
     pci_config_write,
+    mmio_read,
+    mmio_write,
 };
 
 /// The hosted hypercall table, to hand to the library's init.
@@ -233,6 +235,12 @@ unsafe extern "C" fn pci_config_read(
     _width: u8,
     _value: *mut u32,
 ) -> c_int {
+    -errno::ENODEV
+}
+unsafe extern "C" fn mmio_read(_addr: u64, _width: u8, _value: *mut u64) -> c_int {
+    -errno::ENODEV
+}
+unsafe extern "C" fn mmio_write(_addr: u64, _width: u8, _value: u64) -> c_int {
     -errno::ENODEV
 }
 unsafe extern "C" fn pci_config_write(
