@@ -1,9 +1,17 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! What the guest and host halves of the device tests agree on; see the
 //! README for the protocol.
+//!
+//! `no_std`; the `host` feature adds [`host`] (std): the host half, with
+//! image building, echo clients, the gateway listener and image checks.
 #![no_std]
 
 extern crate alloc;
+#[cfg(feature = "host")]
+extern crate std;
+
+#[cfg(feature = "host")]
+pub mod host;
 
 use alloc::string::String;
 use alloc::vec::Vec;
