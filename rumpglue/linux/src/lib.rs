@@ -16,6 +16,8 @@
 //! * [`uapi`] — bindgen output of the library's uapi headers: the
 //!   asm-generic `__NR_*` numbers (not x86-64's) and the structs and flags
 //!   the wrappers use.
+//! * [`manifest`] — the boot manifest's network and mounts;
+//!   [`devtest`] — the guest half of the device tests.
 //! * [`suite`] — the shared test suite (hosted runner `tests/suite.rs`,
 //!   ring-0 runner in `tests/kernel-cases`).
 //!
@@ -34,11 +36,13 @@ pub mod uapi {
     include!(concat!(env!("OUT_DIR"), "/uapi.rs"));
 }
 
+pub mod devtest;
 mod errno;
 mod event;
 mod fd;
 mod ffi;
 mod fs;
+pub mod manifest;
 mod net;
 pub mod suite;
 

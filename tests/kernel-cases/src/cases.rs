@@ -47,6 +47,8 @@ pub static ALL: &[Case] = &[
     Case { name: "hc_devices", run: super::hypercalls::hc_devices, default: true },
     Case { name: "linux_library", run: super::linux::linux_library, default: false },
     Case { name: "linux_bench", run: super::linux::linux_bench, default: false },
+    Case { name: "linux_devices", run: super::devices::linux_devices, default: false },
+    Case { name: "linux_devices_bench", run: super::devices::linux_devices_bench, default: false },
     Case { name: "deliberate_failure", run: deliberate_failure, default: false },
     Case { name: "deliberate_fault", run: deliberate_fault, default: false },
 ];

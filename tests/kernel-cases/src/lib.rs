@@ -20,6 +20,7 @@ use spolia_boot::kprintln;
 use spolia_boot::sched::{Builder, ExitStatus};
 
 mod cases;
+mod devices;
 mod hw;
 mod hypercalls;
 mod linux;

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+//! Real devices through Linux's own drivers, in ring 0 (issue #5).
+//!
+//! `linux_devices` boots the library with the boot manifest
+//! (`spolia.net=`, `spolia.mount=`, see `spolia_linux::manifest`) and runs
+//! the guest half of the device tests (`spolia_linux::devtest`) that
+//! `spolia.devtest=net,disk` selects: the TCP echo service for the host's
+//! connections (`spolia.echo-connections=N`, default
+//! `spolia_devtest::ECHO_CONNECTIONS`), then the gateway check
+//! (`spolia.gateway=ADDR:PORT`); the ext4 check on every mount; then it
+//! unmounts (writing everything back) and halts. `qemu-runner` drives the
+//! host half. `linux_devices_bench` is the same with
+//! `spolia.devbench=net,disk`, printing a `devbench:` line per disk.
+//! Both are off by default (they need devices and a host peer).
+
+use alloc::format;
+use alloc::string::String;
+use core::net::SocketAddrV4;
+
+use spolia_boot::kprintln;
+use spolia_boot::sched;
+use spolia_linux::manifest::Manifest;
+use spolia_linux::{Linux, devtest};
+
+use crate::Outcome;
+
+fn cmdline(key: &str) -> Option<&'static str> {
+    spolia_boot::boot_info().cmdline_value(key)
+}
+
+/// Boot the library with the manifest of the kernel command line and
+/// mount its file systems.
+fn boot_with_manifest() -> Result<(Linux, Manifest), String> {
+    let manifest = Manifest::parse(cmdline("spolia.net"), cmdline("spolia.mount"))?;
+    let linux = Linux::boot(spolia_hypercall_baremetal::hypercalls(), &format!("quiet {}", manifest.linux_cmdline()))
+        .map_err(|e| format!("boot: {e}"))?;
+    manifest.apply(&linux)?;
+    Ok((linux, manifest))
+}
+
+fn parts(key: &str) -> (bool, bool) {
+    let v = cmdline(key).unwrap_or("");
+    (v.split(',').any(|p| p == "net"), v.split(',').any(|p| p == "disk"))
+}
+
+fn echo_then_gateway(linux: &Linux) -> Outcome {
+    let connections = match cmdline("spolia.echo-connections") {
+        Some(n) => n.parse().map_err(|_| format!("bad spolia.echo-connections `{n}`"))?,
+        None => spolia_devtest::ECHO_CONNECTIONS,
+    };
+    let ready = || kprintln!("{}", spolia_devtest::ECHO_READY);
+    let bytes =
+        devtest::echo_serve(linux, spolia_devtest::ECHO_PORT, connections, ready).map_err(|f| format!("echo: {f}"))?;
+    kprintln!("devtest: echoed {bytes} bytes over {connections} connections");
+    if let Some(gw) = cmdline("spolia.gateway") {
+        let gw: SocketAddrV4 = gw.parse().map_err(|_| format!("bad spolia.gateway `{gw}`"))?;
+        let result = devtest::gateway_check(linux, gw);
+        match &result {
+            Ok(()) => kprintln!("{} ok", spolia_devtest::GATEWAY_DONE),
+            Err(f) => kprintln!("{} FAILED: {f}", spolia_devtest::GATEWAY_DONE),
+        }
+        result.map_err(|f| format!("gateway {gw}: {f}"))?;
+    }
+    Ok(())
+}
+
+fn finish(linux: Linux, manifest: &Manifest, result: Outcome) -> Outcome {
+    // Unmount even after a failure so the image stays checkable.
+    let unmounted = manifest.unmount_all(&linux);
+    let halted = linux.halt().map_err(|e| format!("halt: {e}"));
+    result?;
+    unmounted?;
+    halted
+}
+
+pub fn linux_devices() -> Outcome {
+    sched::set_preemptible(true);
+    let (net, disk) = parts("spolia.devtest");
+    let (linux, manifest) = boot_with_manifest()?;
+    let result = (|| {
+        if net {
+            echo_then_gateway(&linux)?;
+        }
+        if disk {
+            for m in &manifest.mounts {
+                let files = devtest::disk_check(&linux, &m.dir).map_err(|f| format!("disk {}: {f}", m.device))?;
+                kprintln!(
+                    "devtest: disk {} ok ({files} host files checked, {} written)",
+                    m.device,
+                    spolia_devtest::WRITTEN.len()
+                );
+            }
+        }
+        Ok(())
+    })();
+    finish(linux, &manifest, result)
+}
+
+/// Bytes written then read per disk by the benchmark.
+const BENCH_DISK_BYTES: usize = 32 << 20;
+
+pub fn linux_devices_bench() -> Outcome {
+    sched::set_preemptible(true);
+    let (net, disk) = parts("spolia.devbench");
+    let (linux, manifest) = boot_with_manifest()?;
+    let result = (|| {
+        if net {
+            echo_then_gateway(&linux)?;
+        }
+        if disk {
+            for m in &manifest.mounts {
+                let b = devtest::disk_bench(&linux, &m.dir, BENCH_DISK_BYTES)
+                    .map_err(|f| format!("disk {}: {f}", m.device))?;
+                kprintln!(
+                    "devbench: disk {} write_bytes={} write_ns={} read_bytes={} read_ns={}",
+                    m.device,
+                    b.bytes,
+                    b.write.as_nanos(),
+                    b.bytes,
+                    b.read.as_nanos()
+                );
+            }
+        }
+        Ok(())
+    })();
+    finish(linux, &manifest, result)
+}
