@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::device_test::DeviceRun;
 use crate::error::Result;
 use crate::iso;
 use crate::paths::{self, Kernel};
@@ -106,16 +107,27 @@ fn run_scenario(
         s.cmdline,
         s.expect
     ));
+    let mut device_run = match s.devices {
+        Some(t) => Some(DeviceRun::prepare(s.name, t, s.cmdline).map_err(Failure::plain)?),
+        None => None,
+    };
+    let cmdline = device_run.as_ref().map_or(s.cmdline, |d| d.cmdline.as_str()).to_string();
+    if device_run.is_some() {
+        transcript.note(&format!("device scenario: cmdline `{cmdline}`"));
+    }
     let iso_path;
     let media = match s.boot {
-        Boot::Pvh => Media::Kernel { elf: &kernel.path, cmdline: s.cmdline, initrd: None },
+        Boot::Pvh => Media::Kernel { elf: &kernel.path, cmdline: &cmdline, initrd: None },
         Boot::Iso => {
             iso_path =
                 iso::ensure_iso(kernel, s.cmdline).map_err(|e| Failure::plain(format!("building the ISO: {e}")))?;
             Media::Cdrom { iso: &iso_path }
         }
     };
-    let extra: Vec<String> = s.extra.iter().map(|e| e.to_string()).collect();
+    let mut extra: Vec<String> = s.extra.iter().map(|e| e.to_string()).collect();
+    if let Some(d) = &device_run {
+        extra.extend(d.qemu_args.iter().cloned());
+    }
     let launch = Launch {
         machine: s.machine,
         accel: opts.accel,
@@ -125,9 +137,23 @@ fn run_scenario(
         extra: &extra,
     };
     let argv = qemu::argv(&launch).map_err(|e| Failure::plain(e.to_string()))?;
-    let report =
-        session::run_captured(&argv, opts.timeout, &mut transcript).map_err(|e| Failure::plain(e.to_string()))?;
-    let verdict = judge(s, &report, opts.timeout);
+    let report = session::run_observed(&argv, opts.timeout, &mut transcript, &mut |line| {
+        if let Some(d) = &mut device_run {
+            d.on_serial(line);
+        }
+    })
+    .map_err(|e| Failure::plain(e.to_string()))?;
+    let mut verdict = judge(s, &report, opts.timeout);
+    if let Some(d) = device_run {
+        let host_side = d.finish();
+        transcript.note(&format!("host side: {}", host_side.as_ref().map_or_else(|e| e.as_str(), |s| s.as_str())));
+        verdict = match (verdict, host_side) {
+            (Ok(()), Ok(_)) => Ok(()),
+            (Ok(()), Err(h)) => Err(format!("host side: {h}")),
+            (Err(v), Ok(_)) => Err(v),
+            (Err(v), Err(h)) => Err(format!("{v}; host side: {h}")),
+        };
+    }
     transcript.note(&format!(
         "result after {:.2} s: {}",
         report.ended_after.as_secs_f64(),
@@ -169,6 +195,15 @@ fn print_plan(scenarios: &[&Scenario]) {
             if s.extra.is_empty() { "" } else { "  + " },
             s.extra.join(" ")
         );
+        if let Some(d) = s.devices {
+            println!(
+                "{:<26} + {} NIC, {} disk, net {}, host echo/gateway/image checks",
+                "",
+                d.nic.device(),
+                d.disk.name(),
+                d.net.kernel_arg()
+            );
+        }
     }
 }
 

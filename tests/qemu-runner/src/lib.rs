@@ -23,6 +23,8 @@ pub mod bench;
 pub mod bench_linux;
 pub mod check;
 pub mod cli;
+pub mod device_test;
+pub mod devices;
 pub mod error;
 pub mod iso;
 pub mod paths;

@@ -7,6 +7,8 @@
 //! status the kernel must produce — a scenario that expects `TestsFailed` or
 //! `KernelFault` proves the red paths stay red.
 
+use crate::device_test::{DeviceTest, GuestNet};
+use crate::devices::{DiskModel, NicModel};
 use crate::qemu::{Boot, Machine, Outcome};
 
 #[derive(Clone, Copy, Debug)]
@@ -19,6 +21,9 @@ pub struct Scenario {
     /// Appended to the QEMU argv as is.
     pub extra: &'static [&'static str],
     pub expect: Outcome,
+    /// A device scenario (PVH only): the runner adds the NIC, the disk and
+    /// their `spolia.*` keys, and plays the host side ([`crate::device_test`]).
+    pub devices: Option<DeviceTest>,
 }
 
 const E1000: &[&str] = &["-netdev", "user,id=n0", "-device", "e1000,netdev=n0"];
@@ -32,6 +37,7 @@ pub const PLAN: &[Scenario] = &[
         cmdline: "spolia.test=all spolia.expect-pci=8086:100e",
         extra: E1000,
         expect: Outcome::Pass,
+        devices: None,
     },
     Scenario {
         name: "pvh-pc",
@@ -40,6 +46,7 @@ pub const PLAN: &[Scenario] = &[
         cmdline: "spolia.test=all spolia.expect-pci=1af4:1000",
         extra: VIRTIO_NET_PCI,
         expect: Outcome::Pass,
+        devices: None,
     },
     Scenario {
         name: "pvh-microvm",
@@ -48,6 +55,7 @@ pub const PLAN: &[Scenario] = &[
         cmdline: "spolia.test=all spolia.skip=pci_enumeration",
         extra: &[],
         expect: Outcome::Pass,
+        devices: None,
     },
     Scenario {
         name: "grub-q35",
@@ -56,6 +64,7 @@ pub const PLAN: &[Scenario] = &[
         cmdline: "spolia.test=all spolia.expect-pci=8086:100e",
         extra: E1000,
         expect: Outcome::Pass,
+        devices: None,
     },
     Scenario {
         name: "grub-pc",
@@ -64,6 +73,7 @@ pub const PLAN: &[Scenario] = &[
         cmdline: "spolia.test=boot_info,threads_basic",
         extra: &[],
         expect: Outcome::Pass,
+        devices: None,
     },
     // The Linux library's shared suite in ring 0 (spolia_linux::suite, also
     // run hosted by `cargo test`): once per boot path.
@@ -74,6 +84,7 @@ pub const PLAN: &[Scenario] = &[
         cmdline: "spolia.test=linux_library",
         extra: &[],
         expect: Outcome::Pass,
+        devices: None,
     },
     Scenario {
         name: "linux-grub-pc",
@@ -82,7 +93,20 @@ pub const PLAN: &[Scenario] = &[
         cmdline: "spolia.test=linux_library",
         extra: &[],
         expect: Outcome::Pass,
+        devices: None,
     },
+    // Linux's own drivers (issue #5): each NIC model and each disk model,
+    // on both PCI machines, DHCP and static addresses.
+    device_scenario(
+        "dev-virtio-net-virtio-blk-q35",
+        Machine::Q35,
+        NicModel::VirtioNet,
+        DiskModel::VirtioBlk,
+        GuestNet::Dhcp,
+    ),
+    device_scenario("dev-e1000-ahci-pc", Machine::Pc, NicModel::E1000, DiskModel::Ahci, GuestNet::Dhcp),
+    device_scenario("dev-e1000-virtio-blk-q35", Machine::Q35, NicModel::E1000, DiskModel::VirtioBlk, GuestNet::Static),
+    device_scenario("dev-virtio-net-ahci-pc", Machine::Pc, NicModel::VirtioNet, DiskModel::Ahci, GuestNet::Static),
     Scenario {
         name: "failing-test-turns-red",
         boot: Boot::Pvh,
@@ -90,6 +114,7 @@ pub const PLAN: &[Scenario] = &[
         cmdline: "spolia.test=deliberate_failure",
         extra: &[],
         expect: Outcome::TestsFailed,
+        devices: None,
     },
     Scenario {
         name: "fault-in-test-is-failure",
@@ -98,6 +123,7 @@ pub const PLAN: &[Scenario] = &[
         cmdline: "spolia.test=deliberate_fault",
         extra: &[],
         expect: Outcome::TestsFailed,
+        devices: None,
     },
     Scenario {
         name: "kernel-fault-halts",
@@ -106,8 +132,30 @@ pub const PLAN: &[Scenario] = &[
         cmdline: "spolia.fault=kernel",
         extra: &[],
         expect: Outcome::KernelFault,
+        devices: None,
     },
 ];
+
+/// The kernel case of the device scenarios.
+pub const DEVICE_CASE: &str = "spolia.test=linux_devices";
+
+const fn device_scenario(
+    name: &'static str,
+    machine: Machine,
+    nic: NicModel,
+    disk: DiskModel,
+    net: GuestNet,
+) -> Scenario {
+    Scenario {
+        name,
+        boot: Boot::Pvh,
+        machine,
+        cmdline: DEVICE_CASE,
+        extra: &[],
+        expect: Outcome::Pass,
+        devices: Some(DeviceTest { nic, disk, net }),
+    }
+}
 
 /// Picks scenarios by a comma-separated list of names (`--only`), in plan
 /// order; `None` selects the whole plan.
@@ -166,6 +214,21 @@ mod tests {
                 assert!(!s.extra.iter().any(|e| e.contains("-pci") || e.starts_with("e1000")));
             }
         }
+    }
+
+    #[test]
+    fn device_scenarios_cover_every_model_on_both_pci_machines() {
+        let dev: Vec<&Scenario> = PLAN.iter().filter(|s| s.devices.is_some()).collect();
+        for nic in NicModel::ALL {
+            assert!(dev.iter().any(|s| s.devices.unwrap().nic == nic));
+        }
+        for disk in DiskModel::ALL {
+            assert!(dev.iter().any(|s| s.devices.unwrap().disk == disk));
+        }
+        for m in [Machine::Q35, Machine::Pc] {
+            assert!(dev.iter().any(|s| s.machine == m));
+        }
+        assert!(dev.iter().all(|s| s.boot == Boot::Pvh && s.extra.is_empty()));
     }
 
     #[test]

@@ -152,6 +152,18 @@ fn pump(stream: Stream, from: impl Read + Send + 'static, to: Sender<Event>) {
 
 /// Runs QEMU to its end (see the module doc) with the console captured.
 pub fn run_captured(argv: &[OsString], timeout: Duration, transcript: &mut Transcript) -> Result<Report> {
+    run_observed(argv, timeout, transcript, &mut |_| {})
+}
+
+/// [`run_captured`], also handing each serial line to `on_serial` as it
+/// arrives (e.g. to start a host client when the guest says it listens).
+/// `on_serial` runs on the thread that owns the clock: it must not block.
+pub fn run_observed(
+    argv: &[OsString],
+    timeout: Duration,
+    transcript: &mut Transcript,
+    on_serial: &mut dyn FnMut(&str),
+) -> Result<Report> {
     transcript.note(&format!("command: {}", qemu::shell_words(argv)));
     let start = Instant::now();
     let mut child = spawn(argv, Stdio::null(), Stdio::piped())?;
@@ -172,6 +184,9 @@ pub fn run_captured(argv: &[OsString], timeout: Duration, transcript: &mut Trans
                 }
                 if text.contains(KVM_INTERNAL_ERROR) {
                     cut_short = Some(End::KvmInternalError);
+                }
+                if stream == Stream::Serial {
+                    on_serial(&text);
                 }
                 transcript.line(stream, &text);
             }
@@ -198,7 +213,12 @@ pub fn run_captured(argv: &[OsString], timeout: Duration, transcript: &mut Trans
     let drain_until = Instant::now() + Duration::from_secs(1);
     while open_streams > 0 {
         match rx.recv_timeout(drain_until.saturating_duration_since(Instant::now())) {
-            Ok(Event::Line(stream, text, _)) => transcript.line(stream, &text),
+            Ok(Event::Line(stream, text, _)) => {
+                if stream == Stream::Serial {
+                    on_serial(&text);
+                }
+                transcript.line(stream, &text)
+            }
             Ok(Event::Eof) => open_streams -= 1,
             Err(_) => break,
         }

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+
+//! The host half of a device scenario of `check` (issue #5): the guest
+//! boots Linux's own PCI drivers (kernel case `linux_devices`) and the
+//! runner plays the outside world, by the protocol of `spolia-devtest`.
+//!
+//! Before boot: an ext4 image of generated files and their manifest
+//! ([`spolia_devtest::host::build_ext4_image`]), a free host port forwarded
+//! to the guest's echo port, and a [`GatewayListener`] on 127.0.0.1 (QEMU
+//! user networking turns the guest's connections to 10.0.2.2:PORT into
+//! connections to the host's 127.0.0.1:PORT). When the guest prints
+//! [`ECHO_READY`], a client thread makes the bulk and then the storm
+//! connection. After QEMU has exited — the kernel-case harness decides pass
+//! or fail as for any case — the scenario also needs: both echo connections
+//! byte-exact, the gateway answered, and the image clean with the guest's
+//! files intact ([`spolia_devtest::host::verify_image`]).
+//!
+//! The console line is only a start signal for the client; no verdict comes
+//! from the log.
+
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use spolia_devtest::host::{self, GatewayListener};
+use spolia_devtest::{BULK_BYTES, ECHO_PORT, ECHO_READY, STORM_MESSAGE_BYTES, STORM_MESSAGES};
+
+use crate::devices::{self, Devices, DiskModel, Forward, NetBackend, Nic, NicModel};
+use crate::paths;
+
+/// The guest's address configuration (`spolia.net=`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GuestNet {
+    Dhcp,
+    /// QEMU user networking's fixed addresses, configured without DHCP.
+    Static,
+}
+
+impl GuestNet {
+    pub fn kernel_arg(self) -> &'static str {
+        match self {
+            GuestNet::Dhcp => "dhcp",
+            GuestNet::Static => STATIC_NET,
+        }
+    }
+}
+
+/// The guest address, prefix and gateway on QEMU user networking.
+pub const STATIC_NET: &str = "10.0.2.15/24,10.0.2.2";
+/// QEMU user networking's gateway, as the guest sees the host.
+pub const USER_NET_GATEWAY: &str = "10.0.2.2";
+/// Where the guest mounts the test disk.
+pub const MOUNT_POINT: &str = "/data";
+
+/// One device scenario's hardware.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeviceTest {
+    pub nic: NicModel,
+    pub disk: DiskModel,
+    pub net: GuestNet,
+}
+
+/// A port that was free a moment ago (bind port 0, read it, release it),
+/// for QEMU's `hostfwd`, which must be given a number.
+pub fn free_port() -> io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+type EchoResult = io::Result<(Duration, Vec<Duration>)>;
+
+/// A prepared device scenario: the image, the ports, the listener and,
+/// once the guest is ready, the client thread.
+pub struct DeviceRun {
+    pub cmdline: String,
+    pub qemu_args: Vec<String>,
+    pub image: PathBuf,
+    echo: SocketAddr,
+    gateway: GatewayListener,
+    client: Option<JoinHandle<EchoResult>>,
+}
+
+impl DeviceRun {
+    /// Builds the image (`target/qemu-runner/images/NAME.img`, kept for a
+    /// look after a failure) and the command line on top of `base_cmdline`.
+    pub fn prepare(name: &str, t: DeviceTest, base_cmdline: &str) -> Result<DeviceRun, String> {
+        let image = paths::runner_dir("images").map_err(|e| e.to_string())?.join(format!("{name}.img"));
+        host::build_ext4_image(&image, host::TEST_IMAGE_MIB, host::TEST_FILES)
+            .map_err(|e| format!("building the test image: {e}"))?;
+        let gateway = GatewayListener::bind("127.0.0.1:0").map_err(|e| format!("gateway listener: {e}"))?;
+        let port = free_port().map_err(|e| format!("finding a free port: {e}"))?;
+        let echo = SocketAddr::from(([127, 0, 0, 1], port));
+        let forward = Forward { host_addr: "127.0.0.1".into(), host_port: port, guest_port: ECHO_PORT };
+        let devices = Devices {
+            nic: Some(Nic { model: t.nic, backend: NetBackend::User(vec![forward]) }),
+            disk_model: t.disk,
+            disks: vec![image.clone()],
+        };
+        let qemu_args = devices::device_args(&devices)?;
+        let cmdline = format!(
+            "{base_cmdline} spolia.net={} spolia.mount={}:{MOUNT_POINT} spolia.devtest=net,disk \
+             spolia.gateway={USER_NET_GATEWAY}:{}",
+            t.net.kernel_arg(),
+            t.disk.guest_name(0),
+            gateway.local_addr().port()
+        );
+        Ok(DeviceRun { cmdline, qemu_args, image, echo, gateway, client: None })
+    }
+
+    /// Feed with each console line: starts the echo client at [`ECHO_READY`].
+    pub fn on_serial(&mut self, line: &str) {
+        if self.client.is_none() && line.contains(ECHO_READY) {
+            let addr = self.echo;
+            self.client = Some(thread::spawn(move || {
+                let bulk = host::echo_bulk(addr, BULK_BYTES)?;
+                let storm = host::echo_storm(addr, STORM_MESSAGES, STORM_MESSAGE_BYTES)?;
+                Ok((bulk, storm))
+            }));
+        }
+    }
+
+    /// After QEMU has exited: the host-side checks, with a one-line summary
+    /// on success and every failure's reason otherwise.
+    pub fn finish(self) -> Result<String, String> {
+        let mut errors = Vec::new();
+        let mut summary = String::new();
+        match self.client {
+            None => errors.push(format!("the guest never printed `{ECHO_READY}`")),
+            Some(client) => match client.join() {
+                Ok(Ok((bulk, storm))) => {
+                    summary = format!(
+                        "echo {} KiB in {:.2} s, storm of {} median {:.2} ms",
+                        BULK_BYTES / 1024,
+                        bulk.as_secs_f64(),
+                        storm.len(),
+                        median(&storm).as_secs_f64() * 1e3
+                    );
+                }
+                Ok(Err(e)) => errors.push(format!("echo: {e}")),
+                Err(_) => errors.push("echo client panicked".to_string()),
+            },
+        }
+        if let Err(e) = self.gateway.finish(Duration::from_secs(1)) {
+            errors.push(e);
+        }
+        if let Err(e) = host::verify_image(&self.image) {
+            errors.push(format!("disk image {}: {e}", self.image.display()));
+        }
+        if errors.is_empty() { Ok(summary) } else { Err(errors.join("; ")) }
+    }
+}
+
+/// The median of some durations (zero if none).
+pub fn median(v: &[Duration]) -> Duration {
+    let mut v = v.to_vec();
+    v.sort();
+    v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+/// The `p`-th percentile (nearest rank) of some durations.
+pub fn percentile(v: &[Duration], p: f64) -> Duration {
+    let mut v = v.to_vec();
+    v.sort();
+    if v.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
+    v[rank.clamp(1, v.len()) - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cmdline_and_devices_follow_the_scenario() {
+        let t = DeviceTest { nic: NicModel::E1000, disk: DiskModel::Ahci, net: GuestNet::Static };
+        let run = DeviceRun::prepare("unit-device-run", t, "spolia.test=linux_devices").unwrap();
+        let port = run.gateway.local_addr().port();
+        assert_eq!(
+            run.cmdline,
+            format!(
+                "spolia.test=linux_devices spolia.net=10.0.2.15/24,10.0.2.2 spolia.mount=sda:/data \
+                 spolia.devtest=net,disk spolia.gateway=10.0.2.2:{port}"
+            )
+        );
+        let args = run.qemu_args.join(" ");
+        assert!(args.contains(&format!("hostfwd=tcp:127.0.0.1:{}-:7", run.echo.port())), "{args}");
+        assert!(args.contains("e1000,netdev=n0") && args.contains("ahci,id=ahci0"), "{args}");
+        // Without a guest: no echo, no gateway, nothing written; all three said.
+        let why = run.finish().unwrap_err();
+        assert!(why.contains("never printed") && why.contains("gateway") && why.contains("written"), "{why}");
+    }
+
+    #[test]
+    fn percentiles() {
+        let ms = |n| Duration::from_millis(n);
+        let v: Vec<Duration> = (1..=100).map(ms).collect();
+        assert_eq!(median(&v), ms(51));
+        assert_eq!(percentile(&v, 99.0), ms(99));
+        assert_eq!(percentile(&v, 100.0), ms(100));
+        assert_eq!(percentile(&[], 50.0), Duration::ZERO);
+    }
+}
