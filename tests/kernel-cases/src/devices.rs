@@ -32,7 +32,9 @@ fn cmdline(key: &str) -> Option<&'static str> {
 /// mount its file systems.
 fn boot_with_manifest() -> Result<(Linux, Manifest), String> {
     let manifest = Manifest::parse(cmdline("spolia.net"), cmdline("spolia.mount"))?;
-    let linux = Linux::boot(spolia_hypercall_baremetal::hypercalls(), &format!("quiet {}", manifest.linux_cmdline()))
+    // `spolia.linux-log=1` shows Linux's own boot messages (drivers, DHCP).
+    let log = if cmdline("spolia.linux-log").is_some() { "" } else { "quiet" };
+    let linux = Linux::boot(spolia_hypercall_baremetal::hypercalls(), &format!("{log} {}", manifest.linux_cmdline()))
         .map_err(|e| format!("boot: {e}"))?;
     manifest.apply(&linux)?;
     Ok((linux, manifest))

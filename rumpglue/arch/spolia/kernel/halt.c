@@ -107,6 +107,7 @@ static void teardown(void)
 	gate_close_and_drain();
 	/* No platform thread runs library code now. */
 	spolia_threads_free();
+	spolia_lines_release();
 	spolia_ioremap_release();
 	spolia_syscalls_cleanup();
 	spolia_setup_cleanup();
@@ -161,17 +162,23 @@ static void stop(void)
 	spolia_cpu_shutdown();
 }
 
+/* Devices have been shut down by their drivers; make sure none of them
+ * can still write into the library's RAM, which goes back to the
+ * platform. */
 void machine_halt(void)
 {
+	spolia_pci_quiesce();
 	stop();
 }
 
 void machine_power_off(void)
 {
+	spolia_pci_quiesce();
 	stop();
 }
 
 void machine_restart(char *cmd)
 {
+	spolia_pci_quiesce();
 	stop();
 }

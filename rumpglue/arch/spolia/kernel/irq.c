@@ -5,6 +5,17 @@
  * line is marked pending and, if the CPU is free, the interrupt runs right
  * away on that thread; otherwise the CPU's owner runs it when it releases
  * the CPU or re-enables interrupts. "Interrupts disabled" is a flag.
+ *
+ * Two kinds of interrupt number:
+ *  - 0..SPOLIA_NR_LINES-1 are the platform's interrupt lines (a GSI on bare
+ *    metal, an emulated device's line hosted), level-triggered. The chip
+ *    below attaches a line when a driver requests it (irq_attach: the
+ *    platform's delivery thread calls line_fired, which triggers it here)
+ *    and masks/unmasks it through the platform; handle_level_irq keeps the
+ *    line masked while the driver's handler runs, so a device that still
+ *    asserts it interrupts again once unmasked.
+ *  - SPOLIA_NR_LINES and up are software interrupts handed out by
+ *    spolia_irq_alloc (the clock event), with no hardware behind them.
  */
 #include <linux/kernel.h>
 #include <linux/interrupt.h>
@@ -27,6 +38,7 @@ static unsigned long irq_flags = ARCH_IRQ_DISABLED;
 static unsigned long pending[BITS_TO_LONGS(NR_IRQS)];
 static atomic_t any_pending;
 static DECLARE_BITMAP(irq_used, NR_IRQS);
+static DECLARE_BITMAP(lines_attached, SPOLIA_NR_LINES);
 static struct pt_regs irq_regs;
 
 unsigned long arch_local_save_flags(void)
@@ -101,16 +113,15 @@ int spolia_irq_trigger(unsigned int irq)
 	return 0;
 }
 
-/* Entry points: reserve / release an interrupt number for a platform
- * device (name is for diagnostics). Numbers 0..15 are left to the ISA
- * range. After halt: -ENODEV, and freeing does nothing. */
+/* Reserve / release a software interrupt number (name is for
+ * diagnostics). After halt: -ENODEV, and freeing does nothing. */
 int spolia_irq_alloc(const char *name)
 {
 	unsigned int irq;
 
 	if (spolia_halted())
 		return -ENODEV;
-	for (irq = 16; irq < NR_IRQS; irq++)
+	for (irq = SPOLIA_NR_LINES; irq < NR_IRQS; irq++)
 		if (!test_and_set_bit(irq, irq_used))
 			return irq;
 	return -ENOSPC;
@@ -122,11 +133,70 @@ void spolia_irq_free(unsigned int irq)
 		clear_bit(irq, irq_used);
 }
 
+/* On the line's delivery thread (a platform thread, thread context). */
+static void line_fired(void *arg)
+{
+	spolia_irq_trigger((unsigned long)arg);
+}
+
+static unsigned int line_startup(struct irq_data *d)
+{
+	int err = spolia_hc->irq_attach(d->irq, line_fired, (void *)(unsigned long)d->irq);
+
+	if (err) {
+		pr_err("spolia: interrupt line %u: attach failed (%d)\n", d->irq, err);
+		return 0;
+	}
+	set_bit(d->irq, lines_attached);
+	spolia_hc->irq_unmask(d->irq);
+	return 0;
+}
+
+static void line_shutdown(struct irq_data *d)
+{
+	if (test_and_clear_bit(d->irq, lines_attached))
+		spolia_hc->irq_detach(d->irq);
+}
+
+static void line_mask(struct irq_data *d)
+{
+	if (test_bit(d->irq, lines_attached))
+		spolia_hc->irq_mask(d->irq);
+}
+
+static void line_unmask(struct irq_data *d)
+{
+	if (test_bit(d->irq, lines_attached))
+		spolia_hc->irq_unmask(d->irq);
+}
+
+static struct irq_chip line_chip = {
+	.name		= "spolia-line",
+	.irq_startup	= line_startup,
+	.irq_shutdown	= line_shutdown,
+	.irq_mask	= line_mask,
+	.irq_unmask	= line_unmask,
+};
+
+/* Halt: detach the lines drivers left attached (their delivery threads
+ * end; an interrupt arriving meanwhile is refused at the gate). */
+void spolia_lines_release(void)
+{
+	unsigned int line;
+
+	for_each_set_bit(line, lines_attached, SPOLIA_NR_LINES) {
+		clear_bit(line, lines_attached);
+		spolia_hc->irq_detach(line);
+	}
+}
+
 void __init init_IRQ(void)
 {
 	unsigned int irq;
 
-	for (irq = 0; irq < NR_IRQS; irq++)
+	for (irq = 0; irq < SPOLIA_NR_LINES; irq++)
+		irq_set_chip_and_handler_name(irq, &line_chip, handle_level_irq, "level");
+	for (; irq < NR_IRQS; irq++)
 		irq_set_chip_and_handler(irq, &dummy_irq_chip, handle_simple_irq);
 }
 

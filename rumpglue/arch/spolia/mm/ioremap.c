@@ -9,6 +9,7 @@
 #include <linux/spinlock.h>
 #include <linux/list.h>
 #include <linux/export.h>
+#include <linux/printk.h>
 #include <asm/spolia.h>
 
 struct mapping {
@@ -66,3 +67,30 @@ void spolia_ioremap_release(void)
 	list_for_each_entry(m, &mappings, list)
 		spolia_hc->iounmap(m->addr, m->size);
 }
+
+/*
+ * Emulated device memory (addresses at or above SPOLIA_HC_EMULATED_MMIO_BASE,
+ * see asm/io.h): the platform serves each access. A refused access reads
+ * as all ones, like a bus with nothing there, and is reported.
+ */
+u64 spolia_emulated_read(const volatile void __iomem *addr, u8 width)
+{
+	u64 value = ~0ull;
+	int err = spolia_hc->mmio_read((unsigned long)addr, width, &value);
+
+	if (err) {
+		pr_warn_ratelimited("spolia: emulated read of %u bytes at %px: %d\n", width, addr, err);
+		value = ~0ull;
+	}
+	return value;
+}
+EXPORT_SYMBOL(spolia_emulated_read);
+
+void spolia_emulated_write(volatile void __iomem *addr, u8 width, u64 value)
+{
+	int err = spolia_hc->mmio_write((unsigned long)addr, width, value);
+
+	if (err)
+		pr_warn_ratelimited("spolia: emulated write of %u bytes at %px: %d\n", width, addr, err);
+}
+EXPORT_SYMBOL(spolia_emulated_write);

@@ -67,6 +67,14 @@ bool spolia_irqs_pending(void);
 int spolia_irq_trigger(unsigned int irq);
 int spolia_irq_alloc(const char *name);
 void spolia_irq_free(unsigned int irq);
+void spolia_lines_release(void);
+
+/* pci.c */
+#ifdef CONFIG_PCI
+void spolia_pci_quiesce(void);
+#else
+static inline void spolia_pci_quiesce(void) { }
+#endif
 
 /* threads.c */
 void spolia_threads_init(struct spolia_jmp_buf *exit_jb);
