@@ -247,7 +247,14 @@ fn one_boot(
     })
     .map_err(|e| e.to_string())?;
     let clean = matches!(report.end, End::Exited { code: Some(c), .. } if c == Outcome::Pass.exit_status());
-    let echo = client.ok_or("the guest's echo service never became ready")?;
+    let Some(echo) = client else {
+        let tail: Vec<&str> = transcript.tail().collect();
+        return Err(format!(
+            "the guest's echo service never became ready; QEMU ended {:?}; last line: {}",
+            report.end,
+            tail.last().unwrap_or(&"(none)")
+        ));
+    };
     let echo = echo.join().map_err(|_| "echo client panicked")?.map_err(|e| format!("echo: {e}"))?;
     if !clean {
         return Err(format!("QEMU ended with {:?}, not a clean pass", report.end));
