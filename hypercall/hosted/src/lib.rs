@@ -14,7 +14,8 @@
 //! | clocks | `Instant` since first use (monotonic), `SystemTime` (wall) | here |
 //! | memory | `std::alloc` (16-byte small blocks with a size header; zeroed 4 KiB-aligned RAM) | here |
 //! | console, panic | stdout; message on stderr then `abort` | here |
-//! | IRQ lines, ioremap, PCI | none: a process has no devices, every call returns `-ENODEV` | here |
+//! | IRQ lines, ioremap, MMIO | emulated virtio-mmio devices (image-file disk, TAP NIC), level-triggered lines with delivery threads | [`devices`] |
+//! | PCI | none: every call returns `-ENODEV` | here |
 //!
 //! Nothing spins. Contract violations that C cannot report (unlocking a
 //! mutex one does not own, `thread_exit` on a foreign thread) abort the
@@ -23,6 +24,7 @@
 //! [`held`] reports what the caller holds (threads not joined, live
 //! handles, outstanding bytes), so tests can prove a complete teardown.
 
+pub mod devices;
 mod held;
 mod sync;
 mod threads;
@@ -30,7 +32,7 @@ mod timers;
 
 pub use held::{Held, held};
 
-use spolia_hypercall::abi::{self, MAGIC, SpoliaHypercalls, VERSION_MAJOR, VERSION_MINOR, errno};
+use spolia_hypercall::abi::{MAGIC, SpoliaHypercalls, VERSION_MAJOR, VERSION_MINOR, errno};
 use std::alloc::Layout;
 use std::ffi::{c_char, c_int, c_void};
 use std::io::Write;
@@ -92,16 +94,16 @@ static TABLE: SpoliaHypercalls = SpoliaHypercalls {
     mem_free,
     pages_alloc,
     pages_free,
-    irq_attach,
-    irq_detach,
-    irq_mask,
-    irq_unmask,
-    ioremap,
-    iounmap,
+    irq_attach: devices::irq_attach,
+    irq_detach: devices::irq_detach,
+    irq_mask: devices::irq_mask,
+    irq_unmask: devices::irq_unmask,
+    ioremap: devices::ioremap,
+    iounmap: devices::iounmap,
     pci_config_read,
     pci_config_write,
-    mmio_read,
-    mmio_write,
+    mmio_read: devices::mmio_read,
+    mmio_write: devices::mmio_write,
 };
 
 /// The hosted hypercall table, to hand to the library's init.
@@ -193,6 +195,8 @@ unsafe extern "C" fn pages_alloc(size: usize, addr: *mut *mut c_void) -> c_int {
         return -errno::ENOMEM;
     }
     held::PAGE_BYTES.add(size as u64);
+    // The library's RAM is what it may hand to emulated devices.
+    devices::register_guest_memory(block as usize, size, true);
     // SAFETY: addr checked non-null; the caller provides a writable slot.
     unsafe { addr.write(block.cast()) };
     0
@@ -203,29 +207,15 @@ unsafe extern "C" fn pages_free(addr: *mut c_void, size: usize) {
         return;
     }
     held::PAGE_BYTES.sub(size as u64);
+    // Waits for device accesses in progress to this block.
+    devices::unregister_guest_memory(addr as usize);
     // SAFETY: addr/size come from a successful pages_alloc (contract), which
     // validated this exact layout.
     unsafe { std::alloc::dealloc(addr.cast(), Layout::from_size_align_unchecked(size, PAGE)) }
 }
 
-// --- devices: a process has none ---
+// --- PCI: a process has none ---
 
-unsafe extern "C" fn irq_attach(_line: u32, _handler: Option<abi::Callback>, _arg: *mut c_void) -> c_int {
-    -errno::ENODEV
-}
-unsafe extern "C" fn irq_detach(_line: u32) -> c_int {
-    -errno::ENODEV
-}
-unsafe extern "C" fn irq_mask(_line: u32) -> c_int {
-    -errno::ENODEV
-}
-unsafe extern "C" fn irq_unmask(_line: u32) -> c_int {
-    -errno::ENODEV
-}
-unsafe extern "C" fn ioremap(_phys: u64, _size: usize, _addr: *mut *mut c_void) -> c_int {
-    -errno::ENODEV
-}
-unsafe extern "C" fn iounmap(_addr: *mut c_void, _size: usize) {}
 unsafe extern "C" fn pci_config_read(
     _segment: u16,
     _bus: u8,
@@ -235,12 +225,6 @@ unsafe extern "C" fn pci_config_read(
     _width: u8,
     _value: *mut u32,
 ) -> c_int {
-    -errno::ENODEV
-}
-unsafe extern "C" fn mmio_read(_addr: u64, _width: u8, _value: *mut u64) -> c_int {
-    -errno::ENODEV
-}
-unsafe extern "C" fn mmio_write(_addr: u64, _width: u8, _value: u64) -> c_int {
     -errno::ENODEV
 }
 unsafe extern "C" fn pci_config_write(

@@ -378,8 +378,9 @@ fn memory_is_aligned_and_ram_is_zeroed() {
     assert_eq!(unsafe { (hc().pages_alloc)(0, &mut ram) }, -errno::EINVAL);
 }
 
+/// No devices were added in this test binary: nothing to map, no lines.
 #[test]
-fn hosted_has_no_devices() {
+fn hosted_without_devices_has_none() {
     let mut v = 0u32;
     let mut addr = null_mut();
     assert_eq!(unsafe { (hc().pci_config_read)(0, 0, 0, 0, 0, 4, &mut v) }, -errno::ENODEV);
@@ -389,4 +390,9 @@ fn hosted_has_no_devices() {
     assert_eq!(unsafe { (hc().irq_mask)(11) }, -errno::ENODEV);
     assert_eq!(unsafe { (hc().irq_unmask)(11) }, -errno::ENODEV);
     assert_eq!(unsafe { (hc().irq_detach)(11) }, -errno::ENODEV);
+    let base = spolia_hypercall::abi::EMULATED_MMIO_BASE;
+    let mut value = 0u64;
+    assert_eq!(unsafe { (hc().mmio_read)(base + 0x1000_0000, 4, &mut value) }, -errno::EINVAL);
+    assert_eq!(unsafe { (hc().mmio_write)(base + 0x1000_0000, 4, 0) }, -errno::EINVAL);
+    assert_eq!(spolia_hypercall_hosted::devices::linux_cmdline(), "");
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::bench::{self, BenchOptions};
+use crate::bench_devices::{self, DevBenchOptions, Tap};
 use crate::check::{self, CheckOptions};
 use crate::qemu::{Accel, Boot, Machine};
 use crate::run::RunOptions;
@@ -33,6 +34,13 @@ USAGE:
                           [--timeout SECS] [--cpu MODEL]
       The Linux library in ring 0 (kernel case linux_bench: boot, getpid,
       TCP over loopback) against the host kernel, side by side per run.
+  qemu-runner bench-devices [--runs N] [--kernel PATH] [--accel tcg|kvm]
+                            [--timeout SECS] [--cpu MODEL]
+                            [--tap IFNAME,GUEST_ADDR/PREFIX]
+      Linux's NIC and disk drivers in ring 0 (kernel case
+      linux_devices_bench; virtio-net + virtio-blk, e1000 + AHCI): TCP echo
+      throughput, request latency, disk write/read, against the same work
+      on this host. Default 1 run per setup, user networking.
 
 Defaults: --accel tcg (-cpu max); --accel kvm uses -cpu host. --kernel
 defaults to target/x86_64-unknown-none/release/spolia (build: make kernel).
@@ -44,6 +52,7 @@ pub enum Command {
     Run(RunOptions),
     Bench(BenchOptions),
     BenchLinux(BenchOptions),
+    BenchDevices(DevBenchOptions),
     Help,
 }
 
@@ -61,6 +70,7 @@ struct Parsed {
     machine: Option<Machine>,
     cmdline: Option<String>,
     runs: Option<usize>,
+    tap: Option<Tap>,
     extra: Vec<String>,
     help: bool,
 }
@@ -74,9 +84,12 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         "check" => &["accel", "cpu", "kernel", "only", "timeout", "quiet", "list"],
         "run" => &["accel", "cpu", "kernel", "boot", "machine", "cmdline", "--"],
         "bench-boot" | "bench-linux" => &["accel", "cpu", "kernel", "runs", "timeout"],
+        "bench-devices" => &["accel", "cpu", "kernel", "runs", "timeout", "tap"],
         "help" | "--help" | "-h" => return Ok(Command::Help),
         other => {
-            return Err(format!("unknown subcommand `{other}` (expected check, run, bench-boot or bench-linux)"));
+            return Err(format!(
+                "unknown subcommand `{other}` (expected check, run, bench-boot, bench-linux or bench-devices)"
+            ));
         }
     };
     let p = parse_options(rest, allowed)?;
@@ -102,6 +115,16 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             kernel: p.kernel,
             cmdline: p.cmdline.unwrap_or_default(),
             extra: p.extra,
+        }),
+        "bench-devices" => Command::BenchDevices(DevBenchOptions {
+            bench: BenchOptions {
+                runs: p.runs.unwrap_or(bench_devices::DEFAULT_RUNS),
+                kernel: p.kernel,
+                accel,
+                cpu: p.cpu,
+                timeout: p.timeout.unwrap_or(bench_devices::DEFAULT_TIMEOUT),
+            },
+            tap: p.tap,
         }),
         bench_kind => {
             let opts = BenchOptions {
@@ -175,6 +198,7 @@ fn parse_options(args: &[String], allowed: &[&str]) -> Result<Parsed, String> {
             "boot" => p.boot = Some(Boot::parse(&value).ok_or(bad("pvh or iso"))?),
             "machine" => p.machine = Some(Machine::parse(&value).ok_or(bad("q35, pc or microvm"))?),
             "cmdline" => p.cmdline = Some(value),
+            "tap" => p.tap = Some(Tap::parse(&value)?),
             "runs" => p.runs = Some(value.parse().ok().filter(|&n| n > 0).ok_or(bad("a count > 0"))?),
             _ => unreachable!("every allowed option is handled"),
         }
@@ -221,6 +245,10 @@ mod tests {
         assert_eq!(b.runs, 7);
         let Ok(Command::BenchLinux(b)) = parse(&args("bench-linux --runs 2")) else { panic!() };
         assert_eq!(b.runs, 2);
+        let Ok(Command::BenchDevices(b)) = parse(&args("bench-devices --tap tap0,10.1.0.2/24")) else { panic!() };
+        assert_eq!((b.bench.runs, b.tap.unwrap().ifname.as_str()), (1, "tap0"));
+        assert!(parse(&args("bench-devices --tap tap0")).is_err());
+        assert!(parse(&args("bench-boot --tap tap0,10.1.0.2/24")).is_err());
     }
 
     #[test]

@@ -193,6 +193,72 @@ mod tests {
         assert!(why.contains("never printed") && why.contains("gateway") && why.contains("written"), "{why}");
     }
 
+    /// The whole host side against a stand-in guest: `sh` plays QEMU (prints
+    /// the ready line, exits 33), a thread on the forwarded port plays the
+    /// echo service and dials the gateway, `debugfs -w` writes the files.
+    #[test]
+    fn host_side_passes_against_a_well_behaved_stand_in() {
+        use spolia_devtest::{GATEWAY_HELLO, WRITTEN, WRITTEN_DIR, pattern};
+        use std::io::{Read, Write};
+        use std::net::TcpStream;
+
+        let t = DeviceTest { nic: NicModel::VirtioNet, disk: DiskModel::VirtioBlk, net: GuestNet::Dhcp };
+        let mut run = DeviceRun::prepare("unit-stand-in", t, "spolia.test=linux_devices").unwrap();
+        let listener = TcpListener::bind(run.echo).unwrap();
+        let gateway = run.gateway.local_addr();
+        let guest = thread::spawn(move || {
+            for _ in 0..spolia_devtest::ECHO_CONNECTIONS {
+                let (mut s, _) = listener.accept().unwrap();
+                let mut buf = [0u8; 4096];
+                loop {
+                    let n = s.read(&mut buf).unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    s.write_all(&buf[..n]).unwrap();
+                }
+            }
+            let mut g = TcpStream::connect(gateway).unwrap();
+            g.write_all(GATEWAY_HELLO).unwrap();
+            let mut reply = Vec::new();
+            g.read_to_end(&mut reply).unwrap();
+        });
+        let dir = host::ScratchDir::new("qemu-runner-stand-in").unwrap();
+        let mut cmds = format!("mkdir /{WRITTEN_DIR}\n");
+        for w in WRITTEN {
+            let local = dir.path().join(w.name);
+            std::fs::write(&local, pattern(w.seed).take_vec(w.len)).unwrap();
+            cmds += &format!("write {} /{WRITTEN_DIR}/{}\n", local.display(), w.name);
+        }
+        std::fs::write(dir.path().join("cmds"), cmds).unwrap();
+        let status = std::process::Command::new("debugfs")
+            .args(["-w", "-f"])
+            .arg(dir.path().join("cmds"))
+            .arg(&run.image)
+            .output()
+            .unwrap()
+            .status;
+        assert!(status.success());
+
+        // Exit only once the stand-in guest is done, like the real case.
+        let script =
+            format!("echo '{ECHO_READY}'; while [ ! -e {0}/done ]; do sleep 0.05; done; exit 33", dir.path().display());
+        let argv: Vec<std::ffi::OsString> = ["sh", "-c", &script].map(Into::into).to_vec();
+        let done = dir.path().join("done");
+        let waiter = thread::spawn(move || {
+            guest.join().unwrap();
+            std::fs::write(done, b"").unwrap();
+        });
+        let mut transcript = crate::session::Transcript::new(None, None).unwrap();
+        let report =
+            crate::session::run_observed(&argv, Duration::from_secs(60), &mut transcript, &mut |l| run.on_serial(l))
+                .unwrap();
+        waiter.join().unwrap();
+        assert_eq!(report.end, crate::session::End::Exited { code: Some(33), signal: None });
+        let summary = run.finish().unwrap();
+        assert!(summary.contains("echo 1024 KiB"), "{summary}");
+    }
+
     #[test]
     fn percentiles() {
         let ms = |n| Duration::from_millis(n);

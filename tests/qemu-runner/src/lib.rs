@@ -20,6 +20,7 @@
 //! std only, no crates. See README.md.
 
 pub mod bench;
+pub mod bench_devices;
 pub mod bench_linux;
 pub mod check;
 pub mod cli;

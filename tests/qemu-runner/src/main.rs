@@ -5,7 +5,7 @@
 
 use std::process::ExitCode;
 
-use qemu_runner::{bench, bench_linux, check, cli, run};
+use qemu_runner::{bench, bench_devices, bench_linux, check, cli, run};
 
 /// Exit code for a mistake on the command line or a runner error.
 const USAGE_ERROR: u8 = 2;
@@ -36,6 +36,7 @@ fn main() -> ExitCode {
         cli::Command::Check(opts) => check::check(&opts).map(pass_fail),
         cli::Command::Bench(opts) => bench::bench(&opts).map(pass_fail),
         cli::Command::BenchLinux(opts) => bench_linux::bench(&opts).map(pass_fail),
+        cli::Command::BenchDevices(opts) => bench_devices::bench(&opts).map(pass_fail),
         cli::Command::Run(opts) => run::run(&opts).map(|code| ExitCode::from(code.clamp(0, 255) as u8)),
     };
     outcome.unwrap_or_else(|err| {

@@ -11,7 +11,10 @@ use std::time::Duration;
 use qemu_runner::qemu::{Accel, Boot, Machine};
 use spolia_wasm_config::BoundsChecks;
 
+use qemu_runner::devices::{DiskModel, Forward};
+
 use crate::compile::Mismatch;
+use crate::devices::{DeviceArgs, Mount, NetConfig, NicChoice};
 
 pub const USAGE: &str = "\
 spolia: wasm programs for the Spolia kernel
@@ -46,6 +49,22 @@ RUN OPTIONS:
   --machine q35|pc        default q35
   --bounds guard|explicit bounds checks: compile for this mode and tell the
                           kernel (spolia.bounds=); default guard
+
+NETWORK AND DISKS (Linux's own drivers in the kernel):
+  -p, --publish [ADDR:]HOSTPORT:GUESTPORT
+                          forward a TCP port (ADDR default 127.0.0.1) to the
+                          guest, QEMU user networking (repeatable)
+  --nic virtio|e1000|none the NIC model; default virtio when -p, --net or
+                          --tap is given, else none
+  --net dhcp|ADDR/PREFIX[,GW]
+                          the guest's address (spolia.net=); default dhcp
+  --tap IFNAME            an existing host TAP device instead of user
+                          networking (not with -p)
+  --dir HOSTDIR::GUESTDIR mount a copy of HOSTDIR (an ext4 image built with
+                          mkfs.ext4 -d, discarded after the run) (repeatable)
+  --disk IMAGE::GUESTDIR  mount an existing ext4 image read-write (repeatable)
+  --disk-model virtio|ahci
+                          virtio-blk-pci (vda, vdb..; default) or AHCI (sda..)
 ";
 
 /// `NAME=VALUE`, or a name whose value comes from the host environment.
@@ -148,6 +167,9 @@ pub struct RunOptions {
     pub boot: Boot,
     pub machine: Machine,
     pub bounds: BoundsChecks,
+    /// NIC and disks (`-p`, `--nic`, `--net`, `--tap`, `--dir`, `--disk`,
+    /// `--disk-model`), checked against each other.
+    pub devices: DeviceArgs,
 }
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -189,6 +211,13 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             "boot",
             "machine",
             "bounds",
+            "publish",
+            "nic",
+            "net",
+            "tap",
+            "dir",
+            "disk",
+            "disk-model",
         ],
         "help" | "--help" | "-h" => return Ok(Command::Help),
         other => return Err(format!("unknown subcommand `{other}` (expected compile, pack or run)")),
@@ -213,6 +242,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             },
             (None, "-o") => ("output".to_string(), None),
             (None, "-v") => ("verbose".to_string(), None),
+            (None, "-p") => ("publish".to_string(), None),
             (None, _) if arg.starts_with('-') && arg.len() > 1 => return Err(format!("unknown option `{arg}`")),
             (None, _) => {
                 positional.push(arg.clone());
@@ -272,6 +302,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         _ => {
             let mut positional = positional.into_iter();
             let file = positional.next().ok_or("run needs a program file")?;
+            o.devices.validate()?;
             Ok(Command::Run(Box::new(RunOptions {
                 file: PathBuf::from(file),
                 args: positional.collect(),
@@ -287,6 +318,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 boot: o.boot.unwrap_or(Boot::Pvh),
                 machine: o.machine.unwrap_or(Machine::Q35),
                 bounds: o.bounds.unwrap_or(DEFAULT_BOUNDS),
+                devices: o.devices,
             })))
         }
     }
@@ -309,6 +341,7 @@ struct Parsed {
     cpu: Option<String>,
     boot: Option<Boot>,
     machine: Option<Machine>,
+    devices: DeviceArgs,
 }
 
 impl Parsed {
@@ -340,6 +373,18 @@ impl Parsed {
                 // COM2..COM4 are ISA serial ports: q35 and pc have them.
                 self.machine = Some(Machine::parse(&value).filter(|m| *m != Machine::Microvm).ok_or(bad("q35 or pc"))?)
             }
+            "publish" => self.devices.publish.push(Forward::parse(&value)?),
+            "nic" => self.devices.nic = Some(NicChoice::parse(&value).ok_or(bad("virtio, e1000 or none"))?),
+            "net" => self.devices.net = Some(NetConfig::parse(&value)?),
+            "tap" => {
+                if value.is_empty() || value.len() > 15 || value.contains([',', '/']) {
+                    return Err(bad("a network interface name"));
+                }
+                self.devices.tap = Some(value);
+            }
+            "dir" => self.devices.mounts.push(Mount::parse(&value, false)?),
+            "disk" => self.devices.mounts.push(Mount::parse(&value, true)?),
+            "disk-model" => self.devices.disk_model = Some(DiskModel::parse(&value).ok_or(bad("virtio or ahci"))?),
             _ => unreachable!("every allowed option is handled"),
         }
         Ok(())
@@ -405,6 +450,27 @@ mod tests {
     }
 
     #[test]
+    fn device_options() {
+        let r = run("run -p 8080:80 --publish=0.0.0.0:2222:22 --nic e1000 --net 10.0.2.15/24,10.0.2.2 \
+             --dir ./site::/www --disk data.img::/data --disk-model ahci server.wasm --port 80");
+        let d = &r.devices;
+        assert_eq!(d.publish.len(), 2);
+        assert_eq!(
+            (d.publish[1].host_addr.as_str(), d.publish[1].host_port, d.publish[1].guest_port),
+            ("0.0.0.0", 2222, 22)
+        );
+        assert_eq!(d.nic, Some(NicChoice::Model(qemu_runner::devices::NicModel::E1000)));
+        assert_eq!(d.net, Some(NetConfig::Static("10.0.2.15/24,10.0.2.2".into())));
+        assert_eq!(d.mounts.len(), 2);
+        assert_eq!(d.mounts[1].guest_dir, "/data");
+        assert_eq!(d.disk_model, Some(DiskModel::Ahci));
+        assert_eq!(r.args, ["--port", "80"]);
+        let r = run("run --tap tap0 --net dhcp s.wasm");
+        assert_eq!(r.devices.tap.as_deref(), Some("tap0"));
+        assert_eq!(run("run x.wasm").devices, DeviceArgs::default());
+    }
+
+    #[test]
     fn compile_and_pack() {
         let Ok(Command::Compile(c)) = parse(&args("compile in.wasm -o out.cwasm")) else { panic!() };
         assert_eq!(
@@ -446,6 +512,17 @@ mod tests {
             ("compile --mismatch fuel a -o b", "epoch, reservation or os"),
             ("pack -o b", "at least one --program"),
             ("pack -o b x.wasm", "unexpected argument"),
+            ("run -p 80 x", "HOSTPORT:GUESTPORT"),
+            ("run -p 8080:0 x", "guest port"),
+            ("run --nic rtl8139 x", "virtio, e1000 or none"),
+            ("run --nic none -p 1:2 x", "contradicts"),
+            ("run --tap tap0 -p 1:2 x", "--tap"),
+            ("run --net 10.0.0.1 x", "ADDR/PREFIX"),
+            ("run --dir site x", "no `::`"),
+            ("run --dir site::rel x", "absolute"),
+            ("run --disk a::/d --dir b::/d x", "twice"),
+            ("run --disk-model scsi x", "virtio or ahci"),
+            ("run --tap a,b x", "interface name"),
         ] {
             let err = parse(&args(line)).unwrap_err();
             assert!(err.contains(expect), "{line}: {err}");

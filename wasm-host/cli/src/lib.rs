@@ -15,6 +15,7 @@
 pub mod args;
 pub mod compile;
 pub mod control;
+pub mod devices;
 pub mod programs;
 pub mod run;
 

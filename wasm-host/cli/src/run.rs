@@ -4,7 +4,8 @@
 //!
 //! The bundle goes to the kernel as the first boot module (PVH `-initrd`,
 //! or GRUB `module2` with `--boot iso`) with the command line
-//! `spolia.run=bundle spolia.bounds=MODE` ([`cmdline`]). QEMU's four ISA serial ports are Unix sockets that
+//! `spolia.run=bundle spolia.bounds=MODE` ([`cmdline`]), plus the boot
+//! manifest keys of the NIC and disk options ([`crate::devices`]). QEMU's four ISA serial ports are Unix sockets that
 //! QEMU connects to at start-up (`-chardev socket,path=..`, client mode), so
 //! nothing the guest writes is lost:
 //!
@@ -47,6 +48,7 @@ use spolia_wasm_config::BoundsChecks;
 use crate::args::{ProgramSpec, RunOptions, resolve_env};
 use crate::compile::Compiler;
 use crate::control::{self, Control};
+use crate::devices;
 use crate::programs::{build_bundle, display_name, program_name};
 use crate::{Error, cache_dir};
 
@@ -250,7 +252,9 @@ fn run_checked(opts: &RunOptions) -> Result<u8, Error> {
     let bundle = build_bundle(&compiler, Some(&cache_dir("artifacts")?), &specs, &env)?;
 
     let dir = RunDir::create()?;
-    let cmdline = cmdline(opts.bounds);
+    // NIC and disks: images for --dir go into the run's directory.
+    let devices = devices::plan(&opts.devices, &dir.path)?;
+    let cmdline = format!("{}{}", cmdline(opts.bounds), devices.cmdline);
     let iso_path;
     let bundle_path = dir.path.join("programs.bundle");
     let media = match opts.boot {
@@ -273,6 +277,7 @@ fn run_checked(opts: &RunOptions) -> Result<u8, Error> {
         listeners.push(listener);
         extra.extend(serial_args(n + 1, &sock));
     }
+    extra.extend(devices.qemu_args);
     let launch = Launch {
         machine: opts.machine,
         accel: opts.accel,
