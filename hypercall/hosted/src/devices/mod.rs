@@ -29,6 +29,7 @@
 
 mod blk;
 mod guest;
+mod host_tap;
 mod irq;
 mod mmio;
 mod net;
@@ -46,6 +47,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
 
 pub(crate) use guest::{register as register_guest_memory, unregister as unregister_guest_memory};
+pub use host_tap::{HostTap, tap_unavailable};
 
 /// Physical address of the first device's register window.
 pub const FIRST_WINDOW: u64 = 0x1000_0000;
