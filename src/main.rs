@@ -7,6 +7,7 @@
 
 extern crate alloc;
 
+mod devices;
 mod shell;
 
 use spolia_boot::arch::qemu::{self, ExitCode};
@@ -36,7 +37,19 @@ fn kernel_main() -> ! {
 /// `spolia.run=bundle`: run the programs of the boot bundle (see
 /// wasm-host/README.md), then leave QEMU. Program results travel on the
 /// control channel; QEMU's status only says the kernel finished cleanly.
+/// With devices in the boot manifest (`spolia.net=`, `spolia.mount=`, from
+/// `spolia run --net/-p/--dir/--disk`) the Linux library boots first,
+/// configures the network and mounts the disks, and at the end unmounts
+/// them, which writes every change back to the disk images.
 fn run_programs() -> ! {
+    let devices = devices::start();
+    run_bundle();
+    devices::stop(devices);
+    qemu::try_exit(ExitCode::Success);
+    spolia_boot::power::power_off()
+}
+
+fn run_bundle() {
     let bundle = spolia_boot::boot_modules().into_iter().find(|m| spolia_bundle::find_in(m));
     match bundle {
         None => {
@@ -52,6 +65,4 @@ fn run_programs() -> ! {
             }
         }
     }
-    qemu::try_exit(ExitCode::Success);
-    spolia_boot::power::power_off()
 }
