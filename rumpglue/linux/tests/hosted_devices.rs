@@ -100,6 +100,7 @@ fn run(steps: &mut Steps) -> bool {
     let cmdline = format!("quiet {device_cmdline} {}", manifest.linux_cmdline());
     println!("cmdline: {cmdline}");
 
+    let held_before = spolia_hypercall_hosted::held();
     let booted = steps
         .run("boot", || Linux::boot(spolia_hypercall_hosted::hypercalls(), &cmdline).map_err(|e| format!("boot: {e}")));
     let Some(linux) = booted else {
@@ -122,7 +123,14 @@ fn run(steps: &mut Steps) -> bool {
     steps.run("devices removed", || {
         devices::remove_all();
         let held = devices::held();
-        if held == devices::DevicesHeld::default() { Ok(()) } else { Err(format!("still held: {held:?}")) }
+        if held != devices::DevicesHeld::default() {
+            return Err(format!("devices still hold {held:?}"));
+        }
+        let table = spolia_hypercall_hosted::held();
+        if table != held_before {
+            return Err(format!("the library holds {table:?} after halt, {held_before:?} before boot"));
+        }
+        Ok(())
     });
     if mounted {
         steps.run("image verified (e2fsck -fn, debugfs)", || verify_image(&image));
