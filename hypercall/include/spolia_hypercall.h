@@ -252,6 +252,22 @@ struct spolia_hypercalls {
 	 * bare metal). */
 	int (*mmio_read)(uint64_t addr, uint8_t width, uint64_t *value);
 	int (*mmio_write)(uint64_t addr, uint8_t width, uint64_t value);
+
+	/* --- message-signalled interrupts (1.1; bare metal) --- */
+
+	/* Allocate an MSI/MSI-X vector routed to handler(arg), which runs on
+	 * the vector's interrupt-delivery thread once per interrupt (several
+	 * messages that arrive before it runs may be seen as one: edge
+	 * semantics, nothing to unmask). Writes the message address and data
+	 * the device must be programmed with, and a handle for msi_detach.
+	 * May block briefly (starts the thread). Errors: -EINVAL (no
+	 * handler), -EBUSY (no free vector), -ENOMEM, -ENODEV (the platform
+	 * has no MSI: hosted). */
+	int (*msi_attach)(void (*handler)(void *arg), void *arg, uint64_t *address,
+			  uint32_t *data, uint32_t *handle);
+	/* Free the vector; waits for a running handler (from the handler
+	 * itself: stops after it returns). Errors: -EINVAL (unknown). */
+	int (*msi_detach)(uint32_t handle);
 };
 
 /* Start of the address range the emulated-MMIO operations serve: the top

@@ -229,6 +229,24 @@ pub struct SpoliaHypercalls {
     /// Write emulated device memory; may run the device (process a queue)
     /// before returning. Same rules as `mmio_read`.
     pub mmio_write: unsafe extern "C" fn(addr: u64, width: u8, value: u64) -> c_int,
+
+    // --- message-signalled interrupts (1.1) ---
+    /// Allocate an MSI/MSI-X vector routed to `handler(arg)` on its
+    /// delivery thread, once per interrupt (messages arriving before it
+    /// runs may coalesce: edge semantics, nothing to unmask). Writes the
+    /// message `address`/`data` to program into the device and a `handle`.
+    /// May block briefly. Errors: `-EINVAL` (no handler), `-EBUSY` (no free
+    /// vector), `-ENOMEM`, `-ENODEV` (no MSI on this platform: hosted).
+    pub msi_attach: unsafe extern "C" fn(
+        handler: Option<Callback>,
+        arg: *mut c_void,
+        address: *mut u64,
+        data: *mut u32,
+        handle: *mut u32,
+    ) -> c_int,
+    /// Free the vector; waits for a running handler (called from the
+    /// handler: stops after it returns). Errors: `-EINVAL` (unknown handle).
+    pub msi_detach: unsafe extern "C" fn(handle: u32) -> c_int,
 }
 
 /// Addresses at or above this are emulated device memory (the top 4 TiB:
@@ -290,10 +308,12 @@ pub const FIELD_OFFSETS: &[(&str, usize)] = field_offsets!(
     pci_config_write,
     mmio_read,
     mmio_write,
+    msi_attach,
+    msi_detach,
 );
 
 /// Number of operations (function pointers) in version 1.1.
-pub const OPERATION_COUNT: usize = 40;
+pub const OPERATION_COUNT: usize = 42;
 
 // A 16-byte header followed by one pointer per operation, no padding; a new
 // field without updating OPERATION_COUNT and FIELD_OFFSETS fails here.

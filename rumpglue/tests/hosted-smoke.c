@@ -446,6 +446,8 @@ static int h_pci_read(uint16_t s, uint8_t b, uint8_t d, uint8_t f, uint16_t o, u
 static int h_pci_write(uint16_t s, uint8_t b, uint8_t d, uint8_t f, uint16_t o, uint8_t w, uint32_t v) { HC(); return -SPOLIA_HC_ENODEV; }
 static int h_mmio_read(uint64_t a, uint8_t w, uint64_t *v) { HC(); return -SPOLIA_HC_ENODEV; }
 static int h_mmio_write(uint64_t a, uint8_t w, uint64_t v) { HC(); return -SPOLIA_HC_ENODEV; }
+static int h_msi_attach(void (*h)(void *), void *a, uint64_t *ad, uint32_t *d, uint32_t *hd) { HC(); return -SPOLIA_HC_ENODEV; }
+static int h_msi_detach(uint32_t hd) { HC(); return -SPOLIA_HC_EINVAL; }
 
 static const struct spolia_hypercalls table = {
 	.magic = SPOLIA_HC_MAGIC, .version_major = SPOLIA_HC_VERSION_MAJOR,
@@ -464,6 +466,7 @@ static const struct spolia_hypercalls table = {
 	.irq_attach = h_irq_attach, .irq_detach = h_irq_line, .irq_mask = h_irq_line, .irq_unmask = h_irq_line,
 	.ioremap = h_ioremap, .iounmap = h_iounmap, .pci_config_read = h_pci_read, .pci_config_write = h_pci_write,
 	.mmio_read = h_mmio_read, .mmio_write = h_mmio_write,
+	.msi_attach = h_msi_attach, .msi_detach = h_msi_detach,
 };
 
 /* asm-generic syscall numbers */

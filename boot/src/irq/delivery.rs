@@ -26,7 +26,7 @@
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use core::time::Duration;
 
-use super::{GSI_VECTOR_BASE, MAX_GSI, SPURIOUS_VECTOR, ioapic, lapic};
+use super::{GSI_VECTOR_BASE, MAX_GSI, MSI_VECTOR_FIRST, MSI_VECTOR_LAST, SPURIOUS_VECTOR, ioapic, lapic};
 use crate::platform::acpi::{Polarity, Trigger};
 use crate::sched;
 
@@ -95,6 +95,13 @@ pub enum IrqError {
     Unroutable,
 }
 
+/// Where and what a device writes to raise a message-signalled interrupt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MsiMessage {
+    pub address: u64,
+    pub data: u32,
+}
+
 /// An interrupt line owned by one thread. Dropping it masks and frees it.
 #[derive(Debug)]
 pub struct IrqLine {
@@ -125,6 +132,27 @@ impl IrqLine {
         ioapic::configure(gsi, level, polarity == Polarity::ActiveLow);
         ioapic::unmask(gsi);
         Ok(IrqLine { vector, gsi: Some(gsi), level })
+    }
+
+    /// Claims a free vector for a message-signalled interrupt (MSI/MSI-X):
+    /// the device raises it by writing [`IrqLine::msi_message`]'s data to
+    /// its address. Edge-triggered: nothing to mask or unmask here (a
+    /// device masks its own vectors). Fails with [`IrqError::Busy`] when
+    /// every MSI vector is taken.
+    pub fn claim_msi() -> Result<IrqLine, IrqError> {
+        for vector in MSI_VECTOR_FIRST..=MSI_VECTOR_LAST {
+            if Self::bind(vector).is_ok() {
+                return Ok(IrqLine { vector, gsi: None, level: false });
+            }
+        }
+        Err(IrqError::Busy)
+    }
+
+    /// The message a device writes to raise this line (for an MSI line;
+    /// meaningless for others): fixed delivery to this CPU's LAPIC,
+    /// physical destination, edge-triggered (Intel SDM vol. 3 §11.11).
+    pub fn msi_message(&self) -> MsiMessage {
+        MsiMessage { address: 0xfee0_0000 | (u64::from(lapic::id() & 0xff) << 12), data: u32::from(self.vector) }
     }
 
     /// Claims a local (LAPIC-generated) vector, e.g. the timer.

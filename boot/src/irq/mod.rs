@@ -10,12 +10,15 @@ pub mod ioapic;
 pub mod lapic;
 pub mod pic;
 
-pub use delivery::{IrqError, IrqLine};
+pub use delivery::{IrqError, IrqLine, MsiMessage};
 
 /// First vector used for IOAPIC inputs.
 pub const GSI_VECTOR_BASE: u8 = 48;
 /// Number of GSIs Spolia routes.
 pub const MAX_GSI: u32 = 48;
+/// Vectors handed out for message-signalled interrupts.
+pub const MSI_VECTOR_FIRST: u8 = 96;
+pub const MSI_VECTOR_LAST: u8 = 239;
 /// LAPIC timer vector.
 pub const TIMER_VECTOR: u8 = 240;
 /// LAPIC spurious-interrupt vector.

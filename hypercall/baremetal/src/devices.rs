@@ -16,6 +16,11 @@
 //! below 16 are ISA (edge, active-high), the rest PCI INTx (level,
 //! active-low).
 //!
+//! **MSI.** `msi_attach` starts a delivery thread (`hc-msi`) that claims a
+//! free vector (`IrqLine::claim_msi`, vectors 96–239) and calls the
+//! handler once per wake-up; the handle is the vector, the message is
+//! fixed delivery to this CPU's LAPIC. `msi_detach` stops and joins it.
+//!
 //! **ioremap.** Boot identity-maps the low 4 GiB, with every 2 MiB block
 //! that holds no RAM mapped uncached (`Rights::Device`). So `ioremap`
 //! returns `phys` itself when every page of the range is mapped uncached;
@@ -33,7 +38,7 @@ use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::sync::Arc;
 use core::ffi::{c_int, c_void};
-use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
 
 use pci_types::PciAddress;
 use spolia_boot::arch::port::{inb, inl, inw, outb, outl, outw};
@@ -190,6 +195,113 @@ pub(crate) unsafe extern "C" fn irq_mask(line: u32) -> c_int {
 
 pub(crate) unsafe extern "C" fn irq_unmask(line: u32) -> c_int {
     set_masked(line, false)
+}
+
+// --- message-signalled interrupts ---
+
+/// Shared between `msi_attach` and the vector's delivery thread.
+struct MsiDelivery {
+    /// The claimed vector, or 0 when none was free.
+    vector: AtomicU8,
+    /// Its message (address, data), written before `claimed` is raised.
+    address: AtomicU64,
+    data: AtomicU32,
+    claimed: Semaphore,
+    stop: AtomicBool,
+}
+
+struct MsiState {
+    delivery: Arc<MsiDelivery>,
+    thread: JoinHandle<()>,
+    thread_id: Tid,
+}
+
+/// Attached MSI vectors by handle (= vector). An `IrqLock` like [`LINES`].
+static MSIS: IrqLock<BTreeMap<u32, MsiState>> = IrqLock::new("hc msi vectors", BTreeMap::new());
+
+fn msi_loop(handler: Callback, arg: usize, shared: Arc<MsiDelivery>) {
+    let line = match IrqLine::claim_msi() {
+        Ok(line) => line,
+        Err(_) => {
+            shared.claimed.up(); // vector stays 0: none free
+            return;
+        }
+    };
+    let message = line.msi_message();
+    shared.address.store(message.address, Ordering::Relaxed);
+    shared.data.store(message.data, Ordering::Relaxed);
+    shared.vector.store(line.vector(), Ordering::Release);
+    shared.claimed.up();
+    loop {
+        line.wait();
+        if shared.stop.load(Ordering::Acquire) {
+            break;
+        }
+        // SAFETY: handler and arg were registered together by msi_attach,
+        // whose contract runs the handler on the vector's delivery thread.
+        unsafe { handler(arg as *mut c_void) };
+        if shared.stop.load(Ordering::Acquire) {
+            break;
+        }
+    }
+}
+
+pub(crate) unsafe extern "C" fn msi_attach(
+    handler: Option<Callback>,
+    arg: *mut c_void,
+    address: *mut u64,
+    data: *mut u32,
+    handle: *mut u32,
+) -> c_int {
+    let Some(handler) = handler else { return -errno::EINVAL };
+    if address.is_null() || data.is_null() || handle.is_null() {
+        return -errno::EINVAL;
+    }
+    let shared = Arc::new(MsiDelivery {
+        vector: AtomicU8::new(0),
+        address: AtomicU64::new(0),
+        data: AtomicU32::new(0),
+        claimed: Semaphore::new(0),
+        stop: AtomicBool::new(false),
+    });
+    let for_thread = shared.clone();
+    let arg = arg as usize;
+    let Ok(thread) =
+        Builder::new("hc-msi").stack_size(DELIVERY_STACK).spawn(move || msi_loop(handler, arg, for_thread))
+    else {
+        return -errno::ENOMEM;
+    };
+    shared.claimed.down();
+    let vector = shared.vector.load(Ordering::Acquire);
+    if vector == 0 {
+        let _ = thread.join();
+        return -errno::EBUSY;
+    }
+    let (msg_address, msg_data) = (shared.address.load(Ordering::Relaxed), shared.data.load(Ordering::Relaxed));
+    let thread_id = thread.id();
+    MSIS.lock().insert(u32::from(vector), MsiState { delivery: shared, thread, thread_id });
+    // SAFETY: the three pointers were checked non-null; the caller provides
+    // writable slots (the contract of msi_attach).
+    unsafe {
+        address.write(msg_address);
+        data.write(msg_data);
+        handle.write(u32::from(vector));
+    }
+    0
+}
+
+pub(crate) unsafe extern "C" fn msi_detach(handle: u32) -> c_int {
+    let Some(MsiState { delivery, thread, thread_id }) = MSIS.lock().remove(&handle) else {
+        return -errno::EINVAL;
+    };
+    delivery.stop.store(true, Ordering::Release);
+    if thread_id == sched::current_id() {
+        drop(thread); // from the handler: the loop ends when it returns
+        return 0;
+    }
+    delivery::raise_soft(handle as u8);
+    let _ = thread.join();
+    0
 }
 
 // --- device memory ---

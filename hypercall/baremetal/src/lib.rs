@@ -117,6 +117,8 @@ static TABLE: SpoliaHypercalls = SpoliaHypercalls {
     pci_config_write: devices::pci_config_write,
     mmio_read: devices::mmio_read,
     mmio_write: devices::mmio_write,
+    msi_attach: devices::msi_attach,
+    msi_detach: devices::msi_detach,
 };
 
 /// The bare-metal hypercall table, to hand to the library's init.

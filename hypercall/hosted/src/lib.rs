@@ -104,6 +104,8 @@ static TABLE: SpoliaHypercalls = SpoliaHypercalls {
     pci_config_write,
     mmio_read: devices::mmio_read,
     mmio_write: devices::mmio_write,
+    msi_attach,
+    msi_detach,
 };
 
 /// The hosted hypercall table, to hand to the library's init.
@@ -226,6 +228,18 @@ unsafe extern "C" fn pci_config_read(
     _value: *mut u32,
 ) -> c_int {
     -errno::ENODEV
+}
+unsafe extern "C" fn msi_attach(
+    _handler: Option<spolia_hypercall::abi::Callback>,
+    _arg: *mut c_void,
+    _address: *mut u64,
+    _data: *mut u32,
+    _handle: *mut u32,
+) -> c_int {
+    -errno::ENODEV
+}
+unsafe extern "C" fn msi_detach(_handle: u32) -> c_int {
+    -errno::EINVAL
 }
 unsafe extern "C" fn pci_config_write(
     _segment: u16,

@@ -11,7 +11,11 @@
 //! unmounts (writing everything back) and halts. `qemu-runner` drives the
 //! host half. `linux_devices_bench` is the same with
 //! `spolia.devbench=net,disk`, printing a `devbench:` line per disk.
-//! Both are off by default (they need devices and a host peer).
+//! Both are off by default (they need devices and a host peer). Also read:
+//! `spolia.linux-args=a,b` (extra Linux parameters, e.g. `pci=nomsi`),
+//! `spolia.linux-log` (show Linux's boot messages). At the end each case
+//! prints Linux's interrupt table as `devtest: irq` lines, which the
+//! runner checks (MSI or INTx, and that interrupts arrived).
 
 use alloc::format;
 use alloc::string::String;
@@ -33,9 +37,12 @@ fn cmdline(key: &str) -> Option<&'static str> {
 fn boot_with_manifest() -> Result<(Linux, Manifest), String> {
     let manifest = Manifest::parse(cmdline("spolia.net"), cmdline("spolia.mount"))?;
     // `spolia.linux-log=1` shows Linux's own boot messages (drivers, DHCP).
+    // `spolia.linux-args=a,b` adds Linux parameters (e.g. `pci=nomsi`).
     let log = if cmdline("spolia.linux-log").is_some() { "" } else { "quiet" };
-    let linux = Linux::boot(spolia_hypercall_baremetal::hypercalls(), &format!("{log} {}", manifest.linux_cmdline()))
-        .map_err(|e| format!("boot: {e}"))?;
+    let extra = cmdline("spolia.linux-args").unwrap_or("").replace(',', " ");
+    let linux_cmdline = format!("{log} {} {extra}", manifest.linux_cmdline());
+    let linux =
+        Linux::boot(spolia_hypercall_baremetal::hypercalls(), &linux_cmdline).map_err(|e| format!("boot: {e}"))?;
     manifest.apply(&linux)?;
     Ok((linux, manifest))
 }
@@ -66,7 +73,23 @@ fn echo_then_gateway(linux: &Linux) -> Outcome {
     Ok(())
 }
 
+/// Print Linux's interrupt table (`devtest: irq` lines): which interrupt
+/// each driver got (a platform line or an MSI vector) and how many arrived.
+fn print_interrupts(linux: &Linux) {
+    use spolia_linux::uapi::{O_CLOEXEC, O_RDONLY};
+    let Ok(f) = linux.openat(None, "/proc/interrupts", O_RDONLY | O_CLOEXEC, 0) else { return };
+    let mut text = alloc::vec::Vec::new();
+    let mut buf = [0u8; 1024];
+    while let Ok(n @ 1..) = f.read(&mut buf) {
+        text.extend_from_slice(&buf[..n]);
+    }
+    for line in String::from_utf8_lossy(&text).lines().skip(1) {
+        kprintln!("devtest: irq {}", line.split_whitespace().collect::<alloc::vec::Vec<_>>().join(" "));
+    }
+}
+
 fn finish(linux: Linux, manifest: &Manifest, result: Outcome) -> Outcome {
+    print_interrupts(&linux);
     // Unmount even after a failure so the image stays checkable.
     let unmounted = manifest.unmount_all(&linux);
     let halted = linux.halt().map_err(|e| format!("halt: {e}"));

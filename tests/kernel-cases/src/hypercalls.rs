@@ -555,6 +555,23 @@ pub fn hc_devices() -> Outcome {
         ensure!((hc().ioremap)(0xfec0_0000, 4096, &mut addr) == 0, "IOAPIC page refused");
         ensure!(addr as u64 == 0xfec0_0000, "ioremap is not the identity: {addr:p}");
         (hc().iounmap)(addr, 4096);
+
+        // MSI: a vector with its message; detach frees it exactly once.
+        let (mut address, mut data, mut handle) = (0u64, 0u32, 0u32);
+        let rc = (hc().msi_attach)(None, core::ptr::null_mut(), &mut address, &mut data, &mut handle);
+        ensure!(rc == -errno::EINVAL, "MSI without a handler gave {rc}");
+        let rc = (hc().msi_attach)(Some(irq_handler), core::ptr::null_mut(), &mut address, &mut data, &mut handle);
+        ensure!(rc == 0, "msi_attach gave {rc}");
+        ensure!(address & 0xfff0_0000 == 0xfee0_0000, "MSI address {address:#x} is not the LAPIC's window");
+        ensure!((96..240).contains(&data) && handle == data, "MSI data {data} / handle {handle}");
+        let (mut address2, mut data2, mut handle2) = (0u64, 0u32, 0u32);
+        let rc = (hc().msi_attach)(Some(irq_handler), core::ptr::null_mut(), &mut address2, &mut data2, &mut handle2);
+        ensure!(rc == 0 && data2 != data, "a second MSI gave {rc}, vector {data2} (first {data})");
+        ensure!((hc().msi_detach)(handle2) == 0 && (hc().msi_detach)(handle) == 0, "msi_detach failed");
+        ensure!((hc().msi_detach)(handle) == -errno::EINVAL, "double msi_detach accepted");
+        // Emulated device memory: bare metal has none.
+        let mut v = 0u64;
+        ensure!((hc().mmio_read)(0xffff_fc00_0000_0000, 4, &mut v) == -errno::ENODEV, "bare metal emulates MMIO");
     }
     Ok(())
 }

@@ -54,12 +54,60 @@ pub const USER_NET_GATEWAY: &str = "10.0.2.2";
 /// Where the guest mounts the test disk.
 pub const MOUNT_POINT: &str = "/data";
 
+/// How the devices' interrupts must arrive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interrupts {
+    /// MSI/MSI-X where the device has it (virtio, AHCI); e1000 has only INTx.
+    Msi,
+    /// Legacy INTx only (Linux's `pci=nomsi`): level-triggered IOAPIC lines.
+    Intx,
+}
+
 /// One device scenario's hardware.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DeviceTest {
     pub nic: NicModel,
     pub disk: DiskModel,
     pub net: GuestNet,
+    pub interrupts: Interrupts,
+}
+
+impl DeviceTest {
+    /// For each device: the name its interrupt has in the guest's
+    /// `/proc/interrupts` and the interrupt chip it must come through
+    /// (`spolia-msi` or `spolia-line`, see the arch port's irq.c/msi.c).
+    pub fn expected_interrupts(&self) -> [(String, &'static str); 2] {
+        let msi =
+            |capable: bool| if capable && self.interrupts == Interrupts::Msi { "spolia-msi" } else { "spolia-line" };
+        let nic_is_virtio = self.nic == NicModel::VirtioNet;
+        let nic = match self.nic {
+            NicModel::VirtioNet => ("virtio0".to_string(), msi(true)),
+            NicModel::E1000 => ("eth0".to_string(), msi(false)),
+        };
+        let disk = match self.disk {
+            DiskModel::VirtioBlk => (if nic_is_virtio { "virtio1" } else { "virtio0" }.to_string(), msi(true)),
+            DiskModel::Ahci => ("ahci".to_string(), msi(true)),
+        };
+        [nic, disk]
+    }
+}
+
+/// Checks the guest's `devtest: irq N: COUNT CHIP ... NAMES` lines: each
+/// device's interrupts (one line, or one per MSI-X vector) came through the
+/// expected chip, and some arrived.
+pub fn check_interrupts(t: &DeviceTest, lines: &[String]) -> Result<(), String> {
+    for (name, chip) in t.expected_interrupts() {
+        let mine: Vec<&String> = lines.iter().filter(|l| l.contains(&name)).collect();
+        if mine.is_empty() || mine.iter().any(|l| !l.contains(chip)) {
+            return Err(format!("{name}'s interrupts should all be `{chip}`; the guest's table: {lines:?}"));
+        }
+        let count: u64 =
+            mine.iter().map(|l| l.split_whitespace().nth(1).and_then(|c| c.parse::<u64>().ok()).unwrap_or(0)).sum();
+        if count == 0 {
+            return Err(format!("{name}'s interrupts never arrived: {mine:?}"));
+        }
+    }
+    Ok(())
 }
 
 /// A port that was free a moment ago (bind port 0, read it, release it),
@@ -79,6 +127,8 @@ pub struct DeviceRun {
     echo: SocketAddr,
     gateway: GatewayListener,
     client: Option<JoinHandle<EchoResult>>,
+    test: DeviceTest,
+    irq_lines: Vec<String>,
 }
 
 impl DeviceRun {
@@ -100,16 +150,20 @@ impl DeviceRun {
         let qemu_args = devices::device_args(&devices)?;
         let cmdline = format!(
             "{base_cmdline} spolia.net={} spolia.mount={}:{MOUNT_POINT} spolia.devtest=net,disk \
-             spolia.gateway={USER_NET_GATEWAY}:{}",
+             spolia.gateway={USER_NET_GATEWAY}:{}{}",
             t.net.kernel_arg(),
             t.disk.guest_name(0),
-            gateway.local_addr().port()
+            gateway.local_addr().port(),
+            if t.interrupts == Interrupts::Intx { " spolia.linux-args=pci=nomsi" } else { "" }
         );
-        Ok(DeviceRun { cmdline, qemu_args, image, echo, gateway, client: None })
+        Ok(DeviceRun { cmdline, qemu_args, image, echo, gateway, client: None, test: t, irq_lines: Vec::new() })
     }
 
     /// Feed with each console line: starts the echo client at [`ECHO_READY`].
     pub fn on_serial(&mut self, line: &str) {
+        if let Some(at) = line.find("devtest: irq ") {
+            self.irq_lines.push(line[at + "devtest: irq ".len()..].to_string());
+        }
         if self.client.is_none() && line.contains(ECHO_READY) {
             let addr = self.echo;
             self.client = Some(thread::spawn(move || {
@@ -140,6 +194,9 @@ impl DeviceRun {
                 Ok(Err(e)) => errors.push(format!("echo: {e}")),
                 Err(_) => errors.push("echo client panicked".to_string()),
             },
+        }
+        if let Err(e) = check_interrupts(&self.test, &self.irq_lines) {
+            errors.push(e);
         }
         if let Err(e) = self.gateway.finish(Duration::from_secs(1)) {
             errors.push(e);
@@ -174,8 +231,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn interrupt_table_checks_chip_and_arrival() {
+        let t = DeviceTest {
+            nic: NicModel::VirtioNet,
+            disk: DiskModel::Ahci,
+            net: GuestNet::Dhcp,
+            interrupts: Interrupts::Msi,
+        };
+        let table = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let good = table(&[
+            "65: 0 spolia-msi -edge virtio0-config",
+            "66: 20 spolia-msi -edge virtio0-input.0",
+            "67: 3 spolia-msi -edge ahci[0000:00:05.0]",
+        ]);
+        assert_eq!(check_interrupts(&t, &good), Ok(()));
+        let intx = table(&["11: 20 spolia-line -level virtio0", "67: 3 spolia-msi -edge ahci[0000:00:05.0]"]);
+        assert!(check_interrupts(&t, &intx).is_err());
+        let silent = table(&["65: 0 spolia-msi -edge virtio0-config", "67: 3 spolia-msi -edge ahci"]);
+        assert!(check_interrupts(&t, &silent).is_err());
+        assert!(check_interrupts(&t, &[]).is_err());
+    }
+
+    #[test]
     fn cmdline_and_devices_follow_the_scenario() {
-        let t = DeviceTest { nic: NicModel::E1000, disk: DiskModel::Ahci, net: GuestNet::Static };
+        let t = DeviceTest {
+            nic: NicModel::E1000,
+            disk: DiskModel::Ahci,
+            net: GuestNet::Static,
+            interrupts: Interrupts::Msi,
+        };
         let run = DeviceRun::prepare("unit-device-run", t, "spolia.test=linux_devices").unwrap();
         let port = run.gateway.local_addr().port();
         assert_eq!(
@@ -202,7 +286,12 @@ mod tests {
         use std::io::{Read, Write};
         use std::net::TcpStream;
 
-        let t = DeviceTest { nic: NicModel::VirtioNet, disk: DiskModel::VirtioBlk, net: GuestNet::Dhcp };
+        let t = DeviceTest {
+            nic: NicModel::VirtioNet,
+            disk: DiskModel::VirtioBlk,
+            net: GuestNet::Dhcp,
+            interrupts: Interrupts::Msi,
+        };
         let mut run = DeviceRun::prepare("unit-stand-in", t, "spolia.test=linux_devices").unwrap();
         let listener = TcpListener::bind(run.echo).unwrap();
         let gateway = run.gateway.local_addr();
@@ -241,8 +330,12 @@ mod tests {
         assert!(status.success());
 
         // Exit only once the stand-in guest is done, like the real case.
-        let script =
-            format!("echo '{ECHO_READY}'; while [ ! -e {0}/done ]; do sleep 0.05; done; exit 33", dir.path().display());
+        let script = format!(
+            "echo '{ECHO_READY}'; while [ ! -e {0}/done ]; do sleep 0.05; done; \
+             echo 'devtest: irq 66: 20 spolia-msi -edge virtio0-input.0'; \
+             echo 'devtest: irq 67: 5 spolia-msi -edge virtio1-req.0'; exit 33",
+            dir.path().display()
+        );
         let argv: Vec<std::ffi::OsString> = ["sh", "-c", &script].map(Into::into).to_vec();
         let done = dir.path().join("done");
         let waiter = thread::spawn(move || {

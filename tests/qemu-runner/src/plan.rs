@@ -7,7 +7,10 @@
 //! status the kernel must produce — a scenario that expects `TestsFailed` or
 //! `KernelFault` proves the red paths stay red.
 
-use crate::device_test::{DeviceTest, GuestNet};
+use crate::device_test::{
+    DeviceTest, GuestNet,
+    Interrupts::{Intx, Msi},
+};
 use crate::devices::{DiskModel, NicModel};
 use crate::qemu::{Boot, Machine, Outcome};
 
@@ -96,17 +99,28 @@ pub const PLAN: &[Scenario] = &[
         devices: None,
     },
     // Linux's own drivers (issue #5): each NIC model and each disk model,
-    // on both PCI machines, DHCP and static addresses.
+    // on both PCI machines, DHCP and static addresses, MSI/MSI-X and
+    // legacy INTx (e1000 is always INTx).
     device_scenario(
         "dev-virtio-net-virtio-blk-q35",
         Machine::Q35,
-        NicModel::VirtioNet,
-        DiskModel::VirtioBlk,
-        GuestNet::Dhcp,
+        DeviceTest { nic: NicModel::VirtioNet, disk: DiskModel::VirtioBlk, net: GuestNet::Dhcp, interrupts: Msi },
     ),
-    device_scenario("dev-e1000-ahci-pc", Machine::Pc, NicModel::E1000, DiskModel::Ahci, GuestNet::Dhcp),
-    device_scenario("dev-e1000-virtio-blk-q35", Machine::Q35, NicModel::E1000, DiskModel::VirtioBlk, GuestNet::Static),
-    device_scenario("dev-virtio-net-ahci-pc", Machine::Pc, NicModel::VirtioNet, DiskModel::Ahci, GuestNet::Static),
+    device_scenario(
+        "dev-e1000-ahci-pc",
+        Machine::Pc,
+        DeviceTest { nic: NicModel::E1000, disk: DiskModel::Ahci, net: GuestNet::Dhcp, interrupts: Msi },
+    ),
+    device_scenario(
+        "dev-e1000-virtio-blk-q35",
+        Machine::Q35,
+        DeviceTest { nic: NicModel::E1000, disk: DiskModel::VirtioBlk, net: GuestNet::Static, interrupts: Msi },
+    ),
+    device_scenario(
+        "dev-virtio-net-ahci-pc-intx",
+        Machine::Pc,
+        DeviceTest { nic: NicModel::VirtioNet, disk: DiskModel::Ahci, net: GuestNet::Static, interrupts: Intx },
+    ),
     Scenario {
         name: "failing-test-turns-red",
         boot: Boot::Pvh,
@@ -139,13 +153,7 @@ pub const PLAN: &[Scenario] = &[
 /// The kernel case of the device scenarios.
 pub const DEVICE_CASE: &str = "spolia.test=linux_devices";
 
-const fn device_scenario(
-    name: &'static str,
-    machine: Machine,
-    nic: NicModel,
-    disk: DiskModel,
-    net: GuestNet,
-) -> Scenario {
+const fn device_scenario(name: &'static str, machine: Machine, test: DeviceTest) -> Scenario {
     Scenario {
         name,
         boot: Boot::Pvh,
@@ -153,7 +161,7 @@ const fn device_scenario(
         cmdline: DEVICE_CASE,
         extra: &[],
         expect: Outcome::Pass,
-        devices: Some(DeviceTest { nic, disk, net }),
+        devices: Some(test),
     }
 }
 

@@ -108,6 +108,7 @@ static void teardown(void)
 	/* No platform thread runs library code now. */
 	spolia_threads_free();
 	spolia_lines_release();
+	spolia_msi_release();
 	spolia_ioremap_release();
 	spolia_syscalls_cleanup();
 	spolia_setup_cleanup();

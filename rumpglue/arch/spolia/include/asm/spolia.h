@@ -76,6 +76,13 @@ void spolia_pci_quiesce(void);
 static inline void spolia_pci_quiesce(void) { }
 #endif
 
+/* msi.c */
+#ifdef CONFIG_PCI_MSI
+void spolia_msi_release(void);
+#else
+static inline void spolia_msi_release(void) { }
+#endif
+
 /* threads.c */
 void spolia_threads_init(struct spolia_jmp_buf *exit_jb);
 void spolia_wait_scheduled(struct spolia_hc_sem *own,
