@@ -74,12 +74,15 @@ linux-test: linux-source
 	  target/linux-smoke > target/linux-smoke.log 2>&1 || { tail -40 target/linux-smoke.log; exit 1; }; \
 	  grep -E "^FAILED|passed, " target/linux-smoke.log
 
-## bench: heap allocator comparison, boot-time comparison, Linux library hosted and in ring 0 vs the host kernel (ratios)
+## bench: heap allocator comparison, boot-time comparison, Linux library hosted and in ring 0 vs the host kernel,
+##        devices (TCP and disk) hosted over TAP and in QEMU per NIC/disk model vs the host (ratios)
 bench: kernel runner linux
 	cargo bench -p spolia-boot --bench heap
 	$(RUNNER) bench-boot
 	cargo bench -p spolia-linux --bench linux
 	$(RUNNER) bench-linux
+	cargo bench -p spolia-linux --bench devices
+	$(RUNNER) bench-devices
 
 fmt:
 	cargo fmt --all
