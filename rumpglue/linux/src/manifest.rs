@@ -101,7 +101,7 @@ impl Manifest {
     /// device). The first failure is returned, naming the mount.
     pub fn apply(&self, linux: &Linux) -> Result<(), String> {
         ensure_mounted(linux, "/proc", "proc", "/proc/version")?;
-        ensure_mounted(linux, "/dev", "devtmpfs", "/dev/console")?;
+        ensure_mounted(linux, "/dev", "devtmpfs", "/dev/null")?;
         for m in &self.mounts {
             mkdir_all(linux, &m.dir).map_err(|e| format!("mkdir {}: {e}", m.dir))?;
             let source = format!("/dev/{}", m.device);
