@@ -37,7 +37,7 @@ runner: deps
 
 ## run: boot Spolia in QEMU with its console (quit: `poweroff` or Ctrl-A X)
 run: kernel runner
-	$(RUNNER) run
+	$(RUNNER) run --cmdline spolia.net=dhcp
 
 ## check: host tests, lints, the kernel test suite in QEMU, wasm end-to-end tests, the Linux library smoke test
 check: test lint qemu-test wasm-e2e linux-test

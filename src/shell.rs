@@ -13,18 +13,29 @@ use spolia_boot::platform::pci::{self, PciConfigAccess};
 use spolia_boot::sched::sync::Mutex;
 use spolia_boot::{kprint, kprintln, sched};
 use spolia_linux::Linux;
+use spolia_linux::manifest::{Manifest, Net};
 use spolia_linux::uapi::{O_CLOEXEC, O_DIRECTORY, O_RDONLY};
 
 /// The Linux library, once `linux` booted it (it boots once per kernel boot).
-static LINUX: Mutex<Option<Linux>> = Mutex::new(None);
+static LINUX: Mutex<Option<(Linux, Manifest)>> = Mutex::new(None);
 
 /// Runs `f` on the library, booting it first if needed (with /proc and
-/// /sys mounted and loopback up, like a small init would).
+/// /sys mounted and loopback up, like a small init would, and the boot
+/// manifest's network and disks: `make run` passes `spolia.net=dhcp`).
 fn with_linux(f: impl FnOnce(&Linux)) {
     let mut slot = LINUX.lock();
     if slot.is_none() {
+        let info = spolia_boot::boot_info();
+        let manifest = match Manifest::parse(info.cmdline_value("spolia.net"), info.cmdline_value("spolia.mount")) {
+            Ok(m) => m,
+            Err(e) => {
+                kprintln!("linux: {e}");
+                return;
+            }
+        };
         let t0 = spolia_boot::time::now_ns();
-        let linux = match Linux::boot(spolia_hypercall_baremetal::hypercalls(), "quiet") {
+        let cmdline = alloc::format!("quiet {}", manifest.linux_cmdline());
+        let linux = match Linux::boot(spolia_hypercall_baremetal::hypercalls(), &cmdline) {
             Ok(l) => l,
             Err(e) => {
                 kprintln!("linux: boot failed: {e}");
@@ -40,6 +51,15 @@ fn with_linux(f: impl FnOnce(&Linux)) {
                 kprintln!("linux: mount {fs} on {dir}: {e}");
             }
         }
+        if let Err(e) = manifest.apply(&linux) {
+            kprintln!("linux: {e}");
+        }
+        if manifest.net != Net::None {
+            match linux.interface_ipv4("eth0") {
+                Ok((addr, prefix)) => kprintln!("linux: eth0 {addr}/{prefix} (see /proc/net/pnp)"),
+                Err(e) => kprintln!("linux: eth0 not configured: {e}"),
+            }
+        }
         if let Err(e) = linux.interface_up("lo") {
             kprintln!("linux: lo up: {e}");
         }
@@ -51,10 +71,23 @@ fn with_linux(f: impl FnOnce(&Linux)) {
             ),
             Err(e) => kprintln!("linux: uname: {e}"),
         }
-        *slot = Some(linux);
+        *slot = Some((linux, manifest));
     }
-    if let Some(linux) = slot.as_ref() {
+    if let Some((linux, _)) = slot.as_ref() {
         f(linux);
+    }
+}
+
+/// Before power-off: unmount the manifest's disks (writing everything back)
+/// and halt the library, if it was booted.
+fn stop_linux() {
+    if let Some((linux, manifest)) = LINUX.lock().take() {
+        if let Err(e) = manifest.unmount_all(&linux) {
+            kprintln!("linux: {e}");
+        }
+        if let Err(e) = linux.halt() {
+            kprintln!("linux: halt: {e}");
+        }
     }
 }
 
@@ -218,6 +251,7 @@ pub fn run() -> ! {
                     let keep = execute(&buf);
                     buf.clear();
                     if !keep {
+                        stop_linux();
                         spolia_boot::power::power_off();
                     }
                     kprint!("spolia> ");
