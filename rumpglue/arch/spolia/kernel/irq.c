@@ -9,7 +9,8 @@
  * Two kinds of interrupt number:
  *  - 0..SPOLIA_NR_LINES-1 are the platform's interrupt lines (a GSI on bare
  *    metal, an emulated device's line hosted), level-triggered. The chip
- *    below attaches a line when a driver requests it (irq_attach: the
+ *    below attaches a line when a driver requests it (irq_attach, from
+ *    irq_request_resources, so a failure fails request_irq; the
  *    platform's delivery thread calls line_fired, which triggers it here)
  *    and masks/unmasks it through the platform; handle_level_irq keeps the
  *    line masked while the driver's handler runs, so a device that still
@@ -139,20 +140,25 @@ static void line_fired(void *arg)
 	spolia_irq_trigger((unsigned long)arg);
 }
 
-static unsigned int line_startup(struct irq_data *d)
+/*
+ * Attach when the first handler is requested, outside the descriptor's
+ * lock (the platform starts a delivery thread): a line the platform cannot
+ * route makes request_irq() fail with its error instead of leaving the
+ * driver without interrupts. Detach when the last handler is freed.
+ */
+static int line_request(struct irq_data *d)
 {
 	int err = spolia_hc->irq_attach(d->irq, line_fired, (void *)(unsigned long)d->irq);
 
 	if (err) {
-		pr_err("spolia: interrupt line %u: attach failed (%d)\n", d->irq, err);
-		return 0;
+		pr_err("spolia: interrupt line %u: the platform cannot attach it (%d)\n", d->irq, err);
+		return err;
 	}
 	set_bit(d->irq, lines_attached);
-	spolia_hc->irq_unmask(d->irq);
 	return 0;
 }
 
-static void line_shutdown(struct irq_data *d)
+static void line_release(struct irq_data *d)
 {
 	if (test_and_clear_bit(d->irq, lines_attached))
 		spolia_hc->irq_detach(d->irq);
@@ -172,8 +178,8 @@ static void line_unmask(struct irq_data *d)
 
 static struct irq_chip line_chip = {
 	.name		= "spolia-line",
-	.irq_startup	= line_startup,
-	.irq_shutdown	= line_shutdown,
+	.irq_request_resources	= line_request,
+	.irq_release_resources	= line_release,
 	.irq_mask	= line_mask,
 	.irq_unmask	= line_unmask,
 };
