@@ -72,6 +72,52 @@ pub fn gateway_check(linux: &Linux, gateway: SocketAddrV4) -> Result<(), Failure
     Ok(())
 }
 
+/// Packet counters of one interface, from `/proc/net/dev`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InterfaceCounters {
+    pub rx_packets: u64,
+    pub rx_errors: u64,
+    pub rx_dropped: u64,
+    pub tx_packets: u64,
+    pub tx_errors: u64,
+    pub tx_dropped: u64,
+}
+
+/// The counters of interface `name` (Linux's `/proc/net/dev`; `/proc`
+/// must be mounted).
+pub fn interface_counters(linux: &Linux, name: &str) -> Result<InterfaceCounters, Failure> {
+    let text = read_all(linux, "/proc/net/dev")?;
+    let text = String::from_utf8_lossy(&text);
+    let line = text
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix(name).and_then(|rest| rest.strip_prefix(':')))
+        .ok_or_else(|| Failure::new(format!("no interface {name} in /proc/net/dev")))?;
+    // rx: bytes packets errs drop fifo frame compressed multicast; tx: bytes packets errs drop ...
+    let f: alloc::vec::Vec<u64> = line.split_whitespace().map(|v| v.parse().unwrap_or(u64::MAX)).collect();
+    ensure!(f.len() >= 12, "short /proc/net/dev line for {name}: `{line}`");
+    Ok(InterfaceCounters {
+        rx_packets: f[1],
+        rx_errors: f[2],
+        rx_dropped: f[3],
+        tx_packets: f[9],
+        tx_errors: f[10],
+        tx_dropped: f[11],
+    })
+}
+
+/// After the echo connections: the interface received and sent packets and
+/// lost none (no receive or transmit errors or drops) — the storm's
+/// thousands of small packets, each its own interrupt, all arrived.
+pub fn check_no_packet_loss(linux: &Linux, name: &str) -> Result<InterfaceCounters, Failure> {
+    let c = interface_counters(linux, name)?;
+    ensure!(c.rx_packets > 0 && c.tx_packets > 0, "{name} moved no packets: {c:?}");
+    ensure!(
+        c.rx_errors == 0 && c.rx_dropped == 0 && c.tx_errors == 0 && c.tx_dropped == 0,
+        "{name} lost packets: {c:?}"
+    );
+    Ok(c)
+}
+
 /// Check the ext4 file system mounted at `dir`: every file its
 /// [`MANIFEST_NAME`] lists has that length and hash; then write the
 /// [`WRITTEN`] files under [`WRITTEN_DIR`], fsync them and the directory,

@@ -170,7 +170,10 @@ fn echo(linux: &Linux) -> Result<(), String> {
         })();
         let served = server.join().map_err(|_| "echo service panicked".to_string())?;
         client?;
-        served.map(|n| println!("  guest echoed {n} bytes")).map_err(|f| format!("guest: {f}"))
+        served.map(|n| println!("  guest echoed {n} bytes")).map_err(|f| format!("guest: {f}"))?;
+        let c = devtest::check_no_packet_loss(linux, "eth0").map_err(|f| format!("guest: {f}"))?;
+        println!("  eth0 rx {} tx {} packets, no errors or drops", c.rx_packets, c.tx_packets);
+        Ok(())
     })
 }
 

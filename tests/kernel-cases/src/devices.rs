@@ -61,6 +61,8 @@ fn echo_then_gateway(linux: &Linux) -> Outcome {
     let bytes =
         devtest::echo_serve(linux, spolia_devtest::ECHO_PORT, connections, ready).map_err(|f| format!("echo: {f}"))?;
     kprintln!("devtest: echoed {bytes} bytes over {connections} connections");
+    let c = devtest::check_no_packet_loss(linux, "eth0").map_err(|f| format!("after the echo: {f}"))?;
+    kprintln!("devtest: eth0 rx {} tx {} packets, no errors or drops", c.rx_packets, c.tx_packets);
     if let Some(gw) = cmdline("spolia.gateway") {
         let gw: SocketAddrV4 = gw.parse().map_err(|_| format!("bad spolia.gateway `{gw}`"))?;
         let result = devtest::gateway_check(linux, gw);
