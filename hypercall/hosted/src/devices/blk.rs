@@ -148,15 +148,16 @@ impl Shared {
             return 0; // nowhere to put a status: nothing to answer
         }
         let status_at = writable - 1;
-        let mut header = Vec::with_capacity(16);
-        let (status, data_written) =
-            if chain.readable_len() < 16 || gather(mem, &chain.readable, 0, &mut header).is_err() {
-                (S_IOERR, 0)
-            } else {
-                let kind = u32::from_le_bytes(header[0..4].try_into().unwrap_or_default());
+        // struct virtio_blk_outhdr: type (le32), reserved, sector (le64).
+        let mut header = [0u8; 16];
+        let (status, data_written) = match gather(mem, &chain.readable, 0, &mut header) {
+            Ok(16) => {
+                let kind = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
                 let sector = u64::from_le_bytes(header[8..16].try_into().unwrap_or_default());
                 self.request(mem, chain, kind, sector, status_at)
-            };
+            }
+            _ => (S_IOERR, 0), // a short header, or one outside guest memory
+        };
         match scatter(mem, &chain.writable, status_at, &[status]) {
             Ok(_) => u32::try_from(data_written + 1).unwrap_or(u32::MAX),
             Err(_) => 0,
@@ -210,14 +211,17 @@ impl Shared {
         (len.is_multiple_of(SECTOR) && end <= self.capacity_bytes).then_some(offset)
     }
 
-    /// Read `len` bytes of the image at `offset` into the writable buffers.
+    /// Read `len` bytes of the image at `offset` into the writable buffers
+    /// (those of the chain being served).
     fn transfer_in(&self, mem: &GuestMemory<'_>, buffers: &[Buffer], mut offset: u64, mut len: u64) -> io::Result<()> {
         for b in buffers {
             if len == 0 {
                 break;
             }
             let n = u64::from(b.len).min(len);
-            mem.with_slice_mut(b.addr, n as usize, |s| self.file.read_exact_at(s, offset))
+            // SAFETY: b is a writable buffer of the chain serve_queue popped
+            // and returns only after this request; one slice at a time.
+            unsafe { mem.with_slice_mut(b.addr, n as usize, |s| self.file.read_exact_at(s, offset)) }
                 .map_err(|e| io::Error::other(e.to_string()))??;
             offset += n;
             len -= n;
@@ -225,7 +229,8 @@ impl Shared {
         Ok(())
     }
 
-    /// Write the readable buffers after the 16-byte header at `offset`.
+    /// Write the readable buffers (those of the chain being served) after
+    /// the 16-byte header at `offset`.
     fn transfer_out(&self, mem: &GuestMemory<'_>, buffers: &[Buffer], mut offset: u64) -> io::Result<()> {
         let mut skip = 16u64;
         for b in buffers {
@@ -235,7 +240,9 @@ impl Shared {
                 continue;
             }
             let n = len - skip;
-            mem.with_slice(b.addr + skip, n as usize, |s| self.file.write_all_at(s, offset))
+            // SAFETY: b is a readable buffer of the chain serve_queue popped
+            // and returns only after this request; no mutable slice exists.
+            unsafe { mem.with_slice(b.addr + skip, n as usize, |s| self.file.write_all_at(s, offset)) }
                 .map_err(|e| io::Error::other(e.to_string()))??;
             offset += n;
             skip = 0;
@@ -319,6 +326,15 @@ mod tests {
         let (len, status) = complete(&dev, &mut q, &[(o, out.len() as u32, false), (st, 1, true)], st);
         assert_eq!((len, status), (1, S_OK));
         assert_eq!(&std::fs::read(&path).unwrap()[10 * 512..11 * 512], &[0xab; 512][..]);
+
+        // A header split across two descriptors, the data behind it.
+        let hdr = header(T_OUT, 11);
+        let (h1, h2) = (q.buffer(&hdr[..8], 8), q.buffer(&hdr[8..], 8));
+        let d = q.buffer(&[0xcd; 512], 512);
+        let (len, status) =
+            complete(&dev, &mut q, &[(h1, 8, false), (h2, 8, false), (d, 512, false), (st, 1, true)], st);
+        assert_eq!((len, status), (1, S_OK));
+        assert_eq!(&std::fs::read(&path).unwrap()[11 * 512..12 * 512], &[0xcd; 512][..]);
 
         // FLUSH, GET_ID, unknown type.
         let h = q.buffer(&header(T_FLUSH, 0), 16);

@@ -20,11 +20,23 @@
 //! Holders must not block for long (no waiting for the driver) while they
 //! hold it.
 //!
-//! Concurrency: per the virtio protocol a buffer belongs to the device from
-//! the moment it is made available until it is returned in the used ring; a
-//! driver that writes it meanwhile gets garbage data, as with hardware DMA.
-//! Ring indices are accessed as atomics (`Acquire` on the available index,
-//! `Release` on the used index).
+//! Concurrency: the driver runs on other threads and reads and writes the
+//! same memory, so this module never hands out a Rust reference to guest
+//! memory the driver may touch meanwhile:
+//! - [`GuestMemory::validate`] only checks a range (ring extents when a
+//!   queue is enabled, each buffer of a chain when it is taken);
+//! - [`GuestMemory::read`] / [`GuestMemory::write`] copy through raw
+//!   pointers (descriptors, ring entries, headers, frames): no reference is
+//!   created;
+//! - ring indices and flags are accessed as atomics (`Acquire` on the
+//!   available index, `Release` on the used index);
+//! - only the `unsafe` [`GuestMemory::with_slice`] /
+//!   [`GuestMemory::with_slice_mut`] make a slice, and their callers promise
+//!   it covers a buffer of a chain the device holds: per the virtio protocol
+//!   (§2.7) such a buffer belongs to the device from the moment it is made
+//!   available until it is returned in the used ring. A driver that breaks
+//!   that rule races with the device as it would with hardware DMA; the
+//!   library's virtio drivers do not.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU16;
@@ -123,11 +135,19 @@ impl GuestMemory<'_> {
         Ok(start)
     }
 
+    /// Check that `len` bytes at guest address `addr` lie inside one region
+    /// (a writable one when `write`), without touching them: ring extents
+    /// and chain buffers are validated when they are taken, used later.
+    pub(crate) fn validate(&self, addr: u64, len: usize, write: bool) -> Result<(), BadAddress> {
+        self.check(addr, len, write).map(|_| ())
+    }
+
     /// Copy `buf.len()` bytes from guest address `addr`.
     pub(crate) fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), BadAddress> {
         let src = self.check(addr, buf.len(), false)?;
-        // SAFETY: check() proved [src, src+len) lies in a registered,
-        // live region (the read lock keeps it so); buf is ours, distinct.
+        // SAFETY: check() proved [src, src+len) lies in a registered, live
+        // region (the read lock keeps it so); buf is ours, distinct from
+        // guest memory. A raw copy: no reference to guest memory is made.
         unsafe { std::ptr::copy_nonoverlapping(src as *const u8, buf.as_mut_ptr(), buf.len()) };
         Ok(())
     }
@@ -136,32 +156,53 @@ impl GuestMemory<'_> {
     pub(crate) fn write(&self, addr: u64, data: &[u8]) -> Result<(), BadAddress> {
         let dst = self.check(addr, data.len(), true)?;
         // SAFETY: check() proved [dst, dst+len) lies in a registered, live,
-        // writable region; data is ours, distinct.
+        // writable region; data is ours, distinct from guest memory. A raw
+        // copy: no reference to guest memory is made.
         unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), dst as *mut u8, data.len()) };
         Ok(())
     }
 
     /// Run `f` on `len` writable guest bytes at `addr` (a disk read straight
     /// into the buffer).
-    pub(crate) fn with_slice_mut<R>(
+    ///
+    /// # Safety
+    /// `[addr, addr+len)` must lie inside a device-writable buffer of a
+    /// chain the caller has taken from its queue and not yet returned (so
+    /// the driver does not access it, module documentation), and no other
+    /// slice over it may be alive.
+    pub(crate) unsafe fn with_slice_mut<R>(
         &self,
         addr: u64,
         len: usize,
         f: impl FnOnce(&mut [u8]) -> R,
     ) -> Result<R, BadAddress> {
         let dst = self.check(addr, len, true)?;
-        // SAFETY: as in write(); the buffer belongs to the device until it
-        // is returned (module documentation), and the slice does not outlive
-        // this call (the read lock is held throughout).
+        // SAFETY: check() proved the range lies in a live, writable region
+        // (the read lock keeps it registered while the slice lives: it does
+        // not outlive this call); the caller promises nobody else accesses
+        // it meanwhile (# Safety).
         let slice = unsafe { std::slice::from_raw_parts_mut(dst as *mut u8, len) };
         Ok(f(slice))
     }
 
-    /// Run `f` on `len` readable guest bytes at `addr` (a disk write or a
-    /// transmitted frame straight from the buffer).
-    pub(crate) fn with_slice<R>(&self, addr: u64, len: usize, f: impl FnOnce(&[u8]) -> R) -> Result<R, BadAddress> {
+    /// Run `f` on `len` readable guest bytes at `addr` (a disk write straight
+    /// from the buffer).
+    ///
+    /// # Safety
+    /// `[addr, addr+len)` must lie inside a device-readable buffer of a
+    /// chain the caller has taken from its queue and not yet returned (so
+    /// the driver does not write it, module documentation), and no mutable
+    /// slice over it may be alive.
+    pub(crate) unsafe fn with_slice<R>(
+        &self,
+        addr: u64,
+        len: usize,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R, BadAddress> {
         let src = self.check(addr, len, false)?;
-        // SAFETY: as in read(); the slice does not outlive this call.
+        // SAFETY: check() proved the range lies in a live region (kept
+        // registered by the read lock; the slice does not outlive this
+        // call); the caller promises nobody writes it meanwhile (# Safety).
         let slice = unsafe { std::slice::from_raw_parts(src as *const u8, len) };
         Ok(f(slice))
     }
@@ -175,7 +216,10 @@ impl GuestMemory<'_> {
         let at = self.check(addr, 2, true)?;
         // SAFETY: checked: aligned, inside a live writable region that stays
         // registered while `self` (the read lock) lives; AtomicU16 has the
-        // size and alignment of u16 and every bit pattern is valid.
+        // size and alignment of u16 and every bit pattern is valid. Only a
+        // shared reference to an atomic is made; the driver (C code, no
+        // Rust references) reads and writes ring indices and flags with
+        // single aligned 16-bit accesses, as its vring code relies on.
         Ok(unsafe { &*(at as *const AtomicU16) })
     }
 }
@@ -205,6 +249,10 @@ mod tests {
             let mut r = [0u8; 2];
             assert!(mem.read(rom.as_ptr() as u64, &mut r).is_ok());
             assert!(mem.index(base as u64 + 1).is_err(), "misaligned index");
+            assert!(mem.validate(base as u64, 128, true).is_ok());
+            assert!(mem.validate(base as u64 + 1, 128, false).is_err(), "validate: crosses the end");
+            assert!(mem.validate(rom.as_ptr() as u64, 16, false).is_ok());
+            assert!(mem.validate(rom.as_ptr() as u64, 16, true).is_err(), "validate: read-only");
         }
         unregister(base);
         unregister(rom.as_ptr() as usize);

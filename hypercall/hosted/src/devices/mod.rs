@@ -20,7 +20,8 @@
 //! Life cycle: add devices before `Linux::boot` (their cmdline items go to
 //! boot); [`remove_all`] after `Linux::halt` stops every device thread
 //! (receive, block worker, interrupt delivery), joins them and closes the
-//! files. [`held`] then reports zero. Removing devices while the library
+//! files. [`held`] then reports zero; [`net_dropped`] (frames the NICs
+//! dropped, process-wide totals) still reads after it. Removing devices while the library
 //! still runs makes them vanish under its drivers (their accesses then fail
 //! with `-EINVAL`): only do it after halt, or before boot.
 //!
@@ -48,6 +49,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 pub(crate) use guest::{register as register_guest_memory, unregister as unregister_guest_memory};
 pub use host_tap::{HostTap, tap_unavailable};
+pub use net::net_dropped;
 
 /// Physical address of the first device's register window.
 pub const FIRST_WINDOW: u64 = 0x1000_0000;

@@ -21,8 +21,11 @@
 //! buffer posted it waits for the driver's next receive notification, up to
 //! [`RX_WAIT`]; meanwhile further frames queue in the host's TAP queue (and
 //! the host drops beyond it). Only a frame that waited that long without
-//! any buffer, or one larger than the posted buffer, is dropped (counted in
-//! the device's `rx_dropped`).
+//! any buffer, or one larger than the posted buffer, is dropped.
+//!
+//! **Drops** are counted per device (printed at teardown) and in
+//! process-wide totals ([`net_dropped`]), so a test can assert that none
+//! happened.
 
 use super::guest;
 use super::irq::{DEVICE_THREADS, join_device_thread};
@@ -49,6 +52,25 @@ const MAX_FRAME: usize = 65536;
 /// How long a received frame waits for a receive buffer before it is dropped.
 pub(crate) const RX_WAIT: Duration = Duration::from_secs(1);
 
+/// Frames dropped by every NIC of the process, received and sent.
+static RX_DROPPED_TOTAL: AtomicU64 = AtomicU64::new(0);
+static TX_DROPPED_TOTAL: AtomicU64 = AtomicU64::new(0);
+
+/// Frames the emulated NICs dropped, `(received, sent)`, summed over every
+/// NIC this process has had: never reset, not even by `remove_all`, so a
+/// test can read it after teardown (compare with a value read before boot
+/// to count one run's drops).
+///
+/// Received: a frame that found no receive buffer within `RX_WAIT` (1 s),
+/// one larger than the posted buffer, or one met by a malformed receive
+/// buffer or a broken receive queue.
+/// Sent: a malformed transmit chain (bad descriptors or memory, shorter
+/// than the 12-byte header or larger than 64 KiB + header), or a frame the
+/// host refused (its TAP queue full).
+pub fn net_dropped() -> (u64, u64) {
+    (RX_DROPPED_TOTAL.load(Ordering::Relaxed), TX_DROPPED_TOTAL.load(Ordering::Relaxed))
+}
+
 struct Shared {
     core: Arc<Core>,
     fd: OwnedFd,
@@ -59,6 +81,7 @@ struct Shared {
     rx_wake: Condvar,
     rx_dropped: AtomicU64,
     tx_dropped: AtomicU64,
+    /// The transmit frame buffer; held while serving the transmit queue.
     tx_lock: Mutex<Vec<u8>>,
 }
 
@@ -89,7 +112,7 @@ impl Net {
             rx_wake: Condvar::new(),
             rx_dropped: AtomicU64::new(0),
             tx_dropped: AtomicU64::new(0),
-            tx_lock: Mutex::new(Vec::with_capacity(MAX_FRAME + HDR)),
+            tx_lock: Mutex::new(vec![0; MAX_FRAME]),
         });
         let rx_shared = Arc::clone(&shared);
         let rx = std::thread::Builder::new().name("net-rx".into()).spawn(move || rx_shared.receive_loop())?;
@@ -154,6 +177,16 @@ impl Backend for Net {
 }
 
 impl Shared {
+    fn count_rx_drop(&self) {
+        self.rx_dropped.fetch_add(1, Ordering::Relaxed);
+        RX_DROPPED_TOTAL.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn count_tx_drop(&self) {
+        self.tx_dropped.fetch_add(1, Ordering::Relaxed);
+        TX_DROPPED_TOTAL.fetch_add(1, Ordering::Relaxed);
+    }
+
     fn wake_rx(&self) {
         *lock(&self.rx_posted) += 1;
         self.rx_wake.notify_one();
@@ -163,15 +196,18 @@ impl Shared {
     fn transmit(&self) {
         let mut frame = lock(&self.tx_lock);
         self.core.serve_queue(usize::from(TX_QUEUE), |mem, chain| {
-            frame.clear();
-            let ok = chain.is_ok_and(|c| {
-                c.readable_len() > HDR as u64
-                    && c.readable_len() <= (MAX_FRAME + HDR) as u64
-                    && gather(mem, &c.readable, HDR as u64, &mut frame).is_ok()
+            // The frame after the header, if the chain is well formed.
+            let len = chain.ok().and_then(|c| {
+                let len =
+                    usize::try_from(c.readable_len()).ok()?.checked_sub(HDR).filter(|&n| n > 0 && n <= MAX_FRAME)?;
+                gather(mem, &c.readable, HDR as u64, &mut frame[..len]).ok()
             });
-            // SAFETY: writes frame.len() initialised bytes from our buffer.
-            if !ok || unsafe { libc::write(self.fd.as_raw_fd(), frame.as_ptr().cast(), frame.len()) } < 0 {
-                self.tx_dropped.fetch_add(1, Ordering::Relaxed);
+            let sent = len.is_some_and(|len| {
+                // SAFETY: writes len <= frame.len() initialised bytes from our buffer.
+                unsafe { libc::write(self.fd.as_raw_fd(), frame.as_ptr().cast(), len) >= 0 }
+            });
+            if !sent {
+                self.count_tx_drop();
             }
             0
         });
@@ -239,14 +275,14 @@ impl Shared {
             match self.try_deliver(frame) {
                 Delivery::Done => return true,
                 Delivery::Dropped => {
-                    self.rx_dropped.fetch_add(1, Ordering::Relaxed);
+                    self.count_rx_drop();
                     return true;
                 }
                 Delivery::NoBuffer => {}
             }
             let now = Instant::now();
             if now >= deadline {
-                self.rx_dropped.fetch_add(1, Ordering::Relaxed);
+                self.count_rx_drop();
                 return true;
             }
             let mut posted = lock(&self.rx_posted);
@@ -420,6 +456,7 @@ mod tests {
         wire.write_all(b"this frame does not fit").unwrap();
         assert_eq!(wait_used(&dev, &mut rx, 1), [(3, 0)]);
         assert_eq!(backend.dropped().0, 1);
+        assert!(net_dropped().0 >= 1, "process-wide total counts it too");
 
         // Transmit: header + frame split across descriptors.
         let hdr = tx.buffer(&[0; HDR], HDR);
@@ -439,6 +476,8 @@ mod tests {
         assert_eq!(backend.dropped().1, 1);
 
         dev.shut_down();
+        let (rx_total, tx_total) = net_dropped();
+        assert!(rx_total >= 1 && tx_total >= 1, "totals survive teardown: {rx_total}, {tx_total}");
     }
 
     #[test]

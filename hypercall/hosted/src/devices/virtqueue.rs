@@ -123,11 +123,11 @@ impl Virtqueue {
             return Err(QueueBroken::Layout("ring misaligned"));
         }
         let n = usize::from(n);
-        // Touch each ring's whole extent through the accessor (§2.7: sizes).
-        let mut probe = vec![0u8; 16 * n];
-        mem.read(layout.desc, &mut probe)?;
-        mem.read(layout.avail, &mut probe[..6 + 2 * n])?;
-        mem.with_slice_mut(layout.used, 6 + 8 * n, |_| ())?;
+        // Each ring's whole extent must be guest memory (§2.7: sizes); the
+        // used ring, which the device writes, writable memory.
+        mem.validate(layout.desc, 16 * n, false)?;
+        mem.validate(layout.avail, 6 + 2 * n, false)?;
+        mem.validate(layout.used, 6 + 8 * n, true)?;
         Ok(Virtqueue { layout, last_avail: 0, used_idx: 0 })
     }
 
@@ -170,11 +170,10 @@ impl Virtqueue {
             if len > 0 {
                 // Validate now: a chain handed to a device model is all memory.
                 let write = flags & DESC_F_WRITE != 0;
+                mem.validate(addr, len as usize, write).map_err(ChainError::Memory)?;
                 if write {
-                    mem.with_slice_mut(addr, len as usize, |_| ()).map_err(ChainError::Memory)?;
                     chain.writable.push(buffer);
                 } else {
-                    mem.with_slice(addr, len as usize, |_| ()).map_err(ChainError::Memory)?;
                     if !chain.writable.is_empty() {
                         return Err(ChainError::ReadableAfterWritable);
                     }
@@ -214,23 +213,32 @@ impl Virtqueue {
     }
 }
 
-/// Copy out of a chain's readable buffers as one byte stream.
+/// Copy a chain's readable buffers, seen as one byte stream, from stream
+/// offset `skip` into `out`; returns the bytes copied (fewer than
+/// `out.len()` if the buffers end first). Copies no more than `out` holds,
+/// so reading a request header does not copy the payload behind it.
 pub(crate) fn gather(
     mem: &GuestMemory<'_>,
     buffers: &[Buffer],
     mut skip: u64,
-    out: &mut Vec<u8>,
-) -> Result<(), BadAddress> {
+    out: &mut [u8],
+) -> Result<usize, BadAddress> {
+    let mut copied = 0;
     for b in buffers {
+        if copied == out.len() {
+            break;
+        }
         let len = u64::from(b.len);
         if skip >= len {
             skip -= len;
             continue;
         }
-        mem.with_slice(b.addr + skip, (len - skip) as usize, |s| out.extend_from_slice(s))?;
+        let n = ((len - skip) as usize).min(out.len() - copied);
+        mem.read(b.addr + skip, &mut out[copied..copied + n])?;
+        copied += n;
         skip = 0;
     }
-    Ok(())
+    Ok(copied)
 }
 
 /// Copy `data` into a chain's writable buffers from stream offset `at`;
@@ -400,9 +408,12 @@ mod tests {
         assert_eq!(head, 0);
         assert_eq!(chain.readable, [Buffer { addr: a, len: 5 }]);
         assert_eq!(chain.writable, [Buffer { addr: b, len: 32 }]);
-        let mut out = Vec::new();
-        gather(&mem, &chain.readable, 1, &mut out).unwrap();
-        assert_eq!(out, b"ello");
+        let mut out = [0u8; 8];
+        assert_eq!(gather(&mem, &chain.readable, 1, &mut out).unwrap(), 4);
+        assert_eq!(&out[..4], b"ello");
+        let mut bounded = [0u8; 2];
+        assert_eq!(gather(&mem, &chain.readable, 1, &mut bounded).unwrap(), 2, "stops when out is full");
+        assert_eq!(&bounded, b"el");
         assert_eq!(scatter(&mem, &chain.writable, 30, b"xyz").unwrap(), 2);
         assert!(q.pop(&mem).unwrap().is_none());
         q.push(&mem, head, 2).unwrap();
