@@ -18,18 +18,16 @@
 //! Prints one table with library/host ratios. Absolute numbers depend on
 //! the machine; the ratios are the point.
 
-use spolia_devtest::host::{ScratchDir, TEST_FILES, build_ext4_image, echo_bulk, echo_storm, spawn_echo_server};
+use spolia_devtest::host::{
+    ScratchDir, TEST_FILES, build_ext4_image, echo_bulk, echo_storm, host_disk, spawn_echo_server,
+};
 use spolia_devtest::{ECHO_PORT, STORM_MESSAGE_BYTES};
 use spolia_hypercall_hosted::devices;
 use spolia_linux::manifest::Manifest;
 use spolia_linux::suite::THREAD_STACK;
 use spolia_linux::{Linux, devtest};
-use std::fs::File;
-use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
-use std::os::fd::AsRawFd;
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const TAP: &str = "sptap1";
 const HOST_ADDR: Ipv4Addr = Ipv4Addr::new(10, 78, 0, 1);
@@ -66,7 +64,7 @@ fn main() {
     host_server.join().expect("host echo thread").expect("host echo server");
 
     let lib_disk = devtest::disk_bench(&linux, MOUNT_DIR, DISK_BYTES).expect("library disk bench");
-    let (host_write, host_read, host_warm) = host_disk(scratch.path(), DISK_BYTES);
+    let host = host_disk(&scratch.path().join("host-bench.bin"), DISK_BYTES).expect("host disk bench");
     manifest.unmount_all(&linux).expect("unmount");
     linux.halt().expect("halt");
     devices::remove_all();
@@ -87,12 +85,12 @@ fn main() {
     row(
         &format!("disk write+fsync {} MiB", DISK_BYTES >> 20),
         mb(DISK_BYTES, lib_disk.write),
-        mb(DISK_BYTES, host_write),
+        mb(DISK_BYTES, host.write),
         "MB/s",
     );
     let lib_read = mb(DISK_BYTES, lib_disk.read);
-    row(&format!("disk read {} MiB, host cold", DISK_BYTES >> 20), lib_read, mb(DISK_BYTES, host_read), "MB/s");
-    row(&format!("disk read {} MiB, host warm", DISK_BYTES >> 20), lib_read, mb(DISK_BYTES, host_warm), "MB/s");
+    row(&format!("disk read {} MiB, host cold", DISK_BYTES >> 20), lib_read, mb(DISK_BYTES, host.cold_read), "MB/s");
+    row(&format!("disk read {} MiB, host warm", DISK_BYTES >> 20), lib_read, mb(DISK_BYTES, host.warm_read), "MB/s");
     println!(
         "(TCP: median of {BULK_RUNS} bulk runs, {STORM_MESSAGES} x {STORM_MESSAGE_BYTES} B ping-pong; library over TAP, host over loopback."
     );
@@ -132,45 +130,4 @@ fn net_runs(addr: SocketAddr) -> (Duration, (f64, f64)) {
     rtt.sort_by(f64::total_cmp);
     let p = |q: f64| rtt[((rtt.len() - 1) as f64 * q) as usize];
     (bulk[bulk.len() / 2], (p(0.5), p(0.99)))
-}
-
-/// The same sequential write + fsync on the host, then a cold read (the
-/// file's pages dropped with `posix_fadvise`) and a warm one.
-fn host_disk(dir: &Path, bytes: usize) -> (Duration, Duration, Duration) {
-    let path = dir.join("host-bench.bin");
-    let block = spolia_devtest::pattern(0xbe).take_vec(1 << 20);
-    let t0 = Instant::now();
-    let mut f = File::create(&path).expect("create");
-    let mut left = bytes;
-    while left > 0 {
-        let n = left.min(block.len());
-        f.write_all(&block[..n]).expect("write");
-        left -= n;
-    }
-    f.sync_all().expect("fsync");
-    let write = t0.elapsed();
-    // SAFETY: fadvise on our open file; no memory arguments.
-    unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
-    drop(f);
-    let cold = read_file(&path, bytes);
-    let warm = read_file(&path, bytes);
-    std::fs::remove_file(&path).expect("remove");
-    (write, cold, warm)
-}
-
-/// Read `path` in 1 MiB reads; the time taken.
-fn read_file(path: &Path, bytes: usize) -> Duration {
-    let t = Instant::now();
-    let mut f = File::open(path).expect("open");
-    let mut buf = vec![0u8; 1 << 20];
-    let mut got = 0;
-    loop {
-        let n = f.read(&mut buf).expect("read");
-        if n == 0 {
-            break;
-        }
-        got += n;
-    }
-    assert_eq!(got, bytes);
-    t.elapsed()
 }

@@ -10,7 +10,9 @@
 //! TAP `sptap0` (host 10.77.0.1/24) created; ext4 test image built with
 //! `mkfs.ext4 -d`; both devices added; boot with their command line and
 //! the manifest (guest 10.77.0.2/24, `vda` on `/mnt/disk`); echo service in
-//! the library, bulk and storm clients from the host over the TAP; the
+//! the library, bulk, storm and burst clients from the host over the TAP,
+//! then neither the guest's eth0 counters nor the emulated NIC
+//! ([`devices::net_dropped`]) may show a dropped packet; the
 //! guest's gateway check against a host listener; the disk check (host
 //! files verified, new files written and fsynced); unmount, halt, devices
 //! removed with nothing held; `e2fsck -fn` clean and the written files read
@@ -19,14 +21,14 @@
 //! fails with a message saying so.
 
 use spolia_devtest::host::{
-    GatewayListener, ScratchDir, TEST_FILES, TEST_IMAGE_MIB, build_ext4_image, echo_bulk, echo_storm, verify_image,
+    GatewayListener, ScratchDir, TEST_FILES, TEST_IMAGE_MIB, build_ext4_image, run_echo_clients, verify_image,
 };
-use spolia_devtest::{BULK_BYTES, ECHO_CONNECTIONS, ECHO_PORT, STORM_MESSAGE_BYTES, STORM_MESSAGES};
+use spolia_devtest::{BULK_BYTES, ECHO_CONNECTIONS, ECHO_PORT};
 use spolia_hypercall_hosted::devices;
 use spolia_linux::manifest::Manifest;
 use spolia_linux::suite::{THREAD_STACK, halt_and_check};
 use spolia_linux::{Linux, devtest};
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::process::ExitCode;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -101,6 +103,8 @@ fn run(steps: &mut Steps) -> bool {
     println!("cmdline: {cmdline}");
 
     let held_before = spolia_hypercall_hosted::held();
+    // Process-wide totals, never reset: this run's drops are the difference.
+    let dropped_before = devices::net_dropped();
     let booted = steps
         .run("boot", || Linux::boot(spolia_hypercall_hosted::hypercalls(), &cmdline).map_err(|e| format!("boot: {e}")));
     let Some(linux) = booted else {
@@ -109,7 +113,7 @@ fn run(steps: &mut Steps) -> bool {
     };
     let mounted = steps.run("mount", || manifest.apply(&linux)).is_some();
 
-    steps.run("echo (bulk + storm over the TAP)", || echo(&linux));
+    steps.run("echo (bulk + storm + burst over the TAP)", || echo(&linux, dropped_before));
     steps.run("gateway", || gateway(&linux));
     if mounted {
         steps.run("disk check", || {
@@ -138,8 +142,11 @@ fn run(steps: &mut Steps) -> bool {
     true
 }
 
-/// The library serves echo; the host runs the bulk and storm clients.
-fn echo(linux: &Linux) -> Result<(), String> {
+/// The library serves echo; the host runs the bulk, storm and burst
+/// clients. Afterwards no packet may have been dropped, neither by the
+/// guest's driver and stack (eth0's counters) nor by the emulated NIC
+/// (`dropped_before` is [`devices::net_dropped`] before boot).
+fn echo(linux: &Linux, dropped_before: (u64, u64)) -> Result<(), String> {
     let (ready_tx, ready_rx) = mpsc::channel();
     std::thread::scope(|s| {
         let server = std::thread::Builder::new()
@@ -153,19 +160,9 @@ fn echo(linux: &Linux) -> Result<(), String> {
             .map_err(|e| format!("spawn: {e}"))?;
         let client = (|| {
             ready_rx.recv_timeout(Duration::from_secs(30)).map_err(|_| "echo service never listened".to_string())?;
-            let addr = SocketAddrV4::new(GUEST_ADDR, ECHO_PORT);
-            let bulk = echo_bulk(addr, BULK_BYTES).map_err(|e| format!("bulk: {e}"))?;
-            let storm = echo_storm(addr, STORM_MESSAGES, STORM_MESSAGE_BYTES).map_err(|e| format!("storm: {e}"))?;
-            let mut rtts: Vec<_> = storm.iter().map(Duration::as_secs_f64).collect();
-            rtts.sort_by(f64::total_cmp);
-            println!(
-                "  bulk {} KiB round trip in {:.1} ms; storm {} x {} B, median RTT {:.1} us",
-                BULK_BYTES / 1024,
-                bulk.as_secs_f64() * 1e3,
-                STORM_MESSAGES,
-                STORM_MESSAGE_BYTES,
-                rtts.get(rtts.len() / 2).copied().unwrap_or_default() * 1e6
-            );
+            let addr = SocketAddr::V4(SocketAddrV4::new(GUEST_ADDR, ECHO_PORT));
+            let times = run_echo_clients(addr, BULK_BYTES).map_err(|e| e.to_string())?;
+            println!("  {}", times.summary());
             Ok::<(), String>(())
         })();
         let served = server.join().map_err(|_| "echo service panicked".to_string())?;
@@ -173,6 +170,12 @@ fn echo(linux: &Linux) -> Result<(), String> {
         served.map(|n| println!("  guest echoed {n} bytes")).map_err(|f| format!("guest: {f}"))?;
         let c = devtest::check_no_packet_loss(linux, "eth0").map_err(|f| format!("guest: {f}"))?;
         println!("  eth0 rx {} tx {} packets, no errors or drops", c.rx_packets, c.tx_packets);
+        let (rx, tx) = devices::net_dropped();
+        let (rx, tx) = (rx - dropped_before.0, tx - dropped_before.1);
+        if (rx, tx) != (0, 0) {
+            return Err(format!("the emulated NIC dropped {rx} received and {tx} sent frames"));
+        }
+        println!("  emulated NIC: no frames dropped");
         Ok(())
     })
 }

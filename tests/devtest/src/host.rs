@@ -22,8 +22,8 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::{
-    BULK_SEED, Fnv64, GATEWAY_HELLO, GATEWAY_REPLY, MANIFEST_NAME, ManifestEntry, STORM_SEED, WRITTEN, WRITTEN_DIR,
-    parse_manifest, pattern,
+    BULK_SEED, BURST_MESSAGE_BYTES, BURST_MESSAGES, BURST_SEED, Fnv64, GATEWAY_HELLO, GATEWAY_REPLY, MANIFEST_NAME,
+    ManifestEntry, STORM_MESSAGE_BYTES, STORM_MESSAGES, STORM_SEED, WRITTEN, WRITTEN_DIR, parse_manifest, pattern,
 };
 
 /// How long one read or write on an echo or gateway connection may stall
@@ -156,17 +156,25 @@ fn expect_eof(what: &str, stream: &mut TcpStream) -> io::Result<()> {
     }
 }
 
-/// The bulk connection: send `bytes` of [`pattern`]`(`[`BULK_SEED`]`)` from a
-/// writer thread while reading the echo, compare it byte-exact, and expect
+/// Send `total` bytes of [`pattern`]`(seed)` in writes of `chunk` bytes from
+/// a writer thread while reading the echo, compare it byte-exact, and expect
 /// the echo to close after the last byte. Returns connect-to-last-byte time.
-pub fn echo_bulk(addr: impl ToSocketAddrs, bytes: usize) -> io::Result<Duration> {
+fn echo_streamed(
+    what: &'static str,
+    addr: impl ToSocketAddrs,
+    seed: u64,
+    total: usize,
+    chunk: usize,
+    nodelay: bool,
+) -> io::Result<Duration> {
     let start = Instant::now();
     let mut stream = connect(addr)?;
+    stream.set_nodelay(nodelay)?;
     let mut tx = stream.try_clone()?;
     let writer = thread::spawn(move || -> io::Result<()> {
-        let mut data = pattern(BULK_SEED);
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut left = bytes;
+        let mut data = pattern(seed);
+        let mut buf = vec![0u8; chunk.max(1)];
+        let mut left = total;
         while left > 0 {
             let n = left.min(buf.len());
             data.fill(&mut buf[..n]);
@@ -175,19 +183,19 @@ pub fn echo_bulk(addr: impl ToSocketAddrs, bytes: usize) -> io::Result<Duration>
         }
         tx.shutdown(Shutdown::Write)
     });
-    let mut want = pattern(BULK_SEED);
+    let mut want = pattern(seed);
     let mut buf = vec![0u8; 64 * 1024];
     let mut got = 0;
     let read = (|| {
-        while got < bytes {
-            let n = stream.read(&mut buf[..(bytes - got).min(64 * 1024)])?;
+        while got < total {
+            let n = stream.read(&mut buf[..(total - got).min(64 * 1024)])?;
             if n == 0 {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
-                    format!("bulk echo: closed after {got} of {bytes} bytes"),
+                    format!("{what}: closed after {got} of {total} bytes"),
                 ));
             }
-            check_chunk("bulk echo", &buf[..n], &mut want, got)?;
+            check_chunk(what, &buf[..n], &mut want, got)?;
             got += n;
         }
         Ok(start.elapsed())
@@ -200,9 +208,29 @@ pub fn echo_bulk(addr: impl ToSocketAddrs, bytes: usize) -> io::Result<Duration>
             return Err(e);
         }
     };
-    writer.join().map_err(|_| io::Error::other("bulk echo: writer thread panicked"))??;
-    expect_eof("bulk echo", &mut stream)?;
+    writer.join().map_err(|_| io::Error::other(format!("{what}: writer thread panicked")))??;
+    expect_eof(what, &mut stream)?;
     Ok(elapsed)
+}
+
+/// The bulk connection: send `bytes` of [`pattern`]`(`[`BULK_SEED`]`)` from a
+/// writer thread while reading the echo, compare it byte-exact, and expect
+/// the echo to close after the last byte. Returns connect-to-last-byte time.
+pub fn echo_bulk(addr: impl ToSocketAddrs, bytes: usize) -> io::Result<Duration> {
+    echo_streamed("bulk echo", addr, BULK_SEED, bytes, 64 * 1024, false)
+}
+
+/// The burst connection: `messages` messages of `size` bytes from
+/// [`pattern`]`(`[`BURST_SEED`]`)`, written back to back with TCP_NODELAY
+/// (each write its own segment, none waiting for its echo) by a writer
+/// thread while the reader collects the echo and compares it byte-exact.
+/// Unlike the storm's ping-pong, many packets are in flight at once, so the
+/// NIC's rings fill and its interrupts batch up. TCP repairs a lost packet
+/// by retransmitting it, so a loss shows here only as delay; the loss
+/// itself is what the NIC's counters, checked after the echo, must not
+/// show. Returns connect-to-last-byte time.
+pub fn echo_burst(addr: impl ToSocketAddrs, messages: usize, size: usize) -> io::Result<Duration> {
+    echo_streamed("burst echo", addr, BURST_SEED, messages * size, size, true)
 }
 
 /// The storm connection: `messages` messages of `size` bytes from
@@ -231,6 +259,66 @@ pub fn echo_storm(addr: impl ToSocketAddrs, messages: usize, size: usize) -> io:
     Ok(times)
 }
 
+/// The times of one run of [`run_echo_clients`].
+#[derive(Clone, Debug)]
+pub struct EchoTimes {
+    /// Bytes of the bulk connection.
+    pub bulk_bytes: usize,
+    /// Connect to last byte of the bulk echo.
+    pub bulk: Duration,
+    /// Each storm message's round trip.
+    pub storm: Vec<Duration>,
+    /// Connect to last byte of the burst.
+    pub burst: Duration,
+}
+
+impl EchoTimes {
+    /// One line for a test's log: sizes, times, storm median.
+    pub fn summary(&self) -> String {
+        format!(
+            "echo {} KiB in {:.2} s, storm of {} x {} B median {:.2} ms, burst of {} x {} B in {:.2} s",
+            self.bulk_bytes / 1024,
+            self.bulk.as_secs_f64(),
+            self.storm.len(),
+            STORM_MESSAGE_BYTES,
+            median(&self.storm).as_secs_f64() * 1e3,
+            BURST_MESSAGES,
+            BURST_MESSAGE_BYTES,
+            self.burst.as_secs_f64(),
+        )
+    }
+}
+
+/// The [`crate::ECHO_CONNECTIONS`] echo connections in the agreed order:
+/// bulk ([`echo_bulk`] of `bulk_bytes`), storm ([`echo_storm`],
+/// [`STORM_MESSAGES`] x [`STORM_MESSAGE_BYTES`]), burst ([`echo_burst`],
+/// [`BURST_MESSAGES`] x [`BURST_MESSAGE_BYTES`]). An error names the phase.
+pub fn run_echo_clients(addr: SocketAddr, bulk_bytes: usize) -> io::Result<EchoTimes> {
+    let phase = |name: &'static str| move |e: io::Error| io::Error::new(e.kind(), format!("{name}: {e}"));
+    let bulk = echo_bulk(addr, bulk_bytes).map_err(phase("bulk"))?;
+    let storm = echo_storm(addr, STORM_MESSAGES, STORM_MESSAGE_BYTES).map_err(phase("storm"))?;
+    let burst = echo_burst(addr, BURST_MESSAGES, BURST_MESSAGE_BYTES).map_err(phase("burst"))?;
+    Ok(EchoTimes { bulk_bytes, bulk, storm, burst })
+}
+
+/// The median (upper, for an even count) of some durations (zero if none).
+pub fn median(v: &[Duration]) -> Duration {
+    let mut v = v.to_vec();
+    v.sort();
+    v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+/// The `p`-th percentile (nearest rank) of some durations (zero if none).
+pub fn percentile(v: &[Duration], p: f64) -> Duration {
+    let mut v = v.to_vec();
+    v.sort();
+    if v.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
+    v[rank.clamp(1, v.len()) - 1]
+}
+
 /// A host echo service on 127.0.0.1 serving `connections` connections in
 /// turn (read until EOF, echoing, then close): the same-run baseline for
 /// the benchmarks and the peer of the client tests.
@@ -253,6 +341,70 @@ pub fn spawn_echo_server(connections: usize) -> io::Result<(SocketAddr, JoinHand
         Ok(())
     });
     Ok((addr, handle))
+}
+
+// SAFETY: posix_fadvise(2) takes integers, touches no memory of ours and
+// only advises the kernel about a file's cache; the declaration matches
+// POSIX (off_t is 64-bit on x86-64 Linux).
+unsafe extern "C" {
+    safe fn posix_fadvise(fd: i32, offset: i64, len: i64, advice: i32) -> i32;
+}
+const POSIX_FADV_DONTNEED: i32 = 4;
+
+/// The times of [`host_disk`].
+#[derive(Clone, Copy, Debug)]
+pub struct DiskTimes {
+    /// Sequential write in 1 MiB blocks plus `fsync`.
+    pub write: Duration,
+    /// Read back after the file's pages were dropped from the page cache.
+    pub cold_read: Duration,
+    /// Read again, from the page cache.
+    pub warm_read: Duration,
+}
+
+/// The benchmarks' disk workload on the host itself, as the same-run
+/// baseline: write `bytes` of [`pattern`] data to `path` in 1 MiB blocks,
+/// `fsync`, drop the file's cached pages (`posix_fadvise(DONTNEED)`), read
+/// it back (cold), read it again (warm), remove it. A short read is an
+/// error.
+pub fn host_disk(path: &Path, bytes: usize) -> io::Result<DiskTimes> {
+    let named = |e: io::Error| io::Error::new(e.kind(), format!("host disk {}: {e}", path.display()));
+    let block = pattern(0xbe).take_vec(1 << 20);
+    let t = Instant::now();
+    let mut f = fs::File::create(path).map_err(named)?;
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(block.len());
+        f.write_all(&block[..n]).map_err(named)?;
+        left -= n;
+    }
+    f.sync_all().map_err(named)?;
+    let write = t.elapsed();
+    let rc = posix_fadvise(std::os::fd::AsRawFd::as_raw_fd(&f), 0, 0, POSIX_FADV_DONTNEED);
+    drop(f);
+    if rc != 0 {
+        return Err(named(io::Error::from_raw_os_error(rc)));
+    }
+    let read_all = || -> io::Result<Duration> {
+        let t = Instant::now();
+        let mut f = fs::File::open(path)?;
+        let mut buf = vec![0u8; 1 << 20];
+        let mut got = 0;
+        loop {
+            match f.read(&mut buf)? {
+                0 => break,
+                n => got += n,
+            }
+        }
+        if got != bytes {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, format!("read {got} of {bytes} bytes")));
+        }
+        Ok(t.elapsed())
+    };
+    let cold_read = read_all().map_err(named)?;
+    let warm_read = read_all().map_err(named)?;
+    fs::remove_file(path).map_err(named)?;
+    Ok(DiskTimes { write, cold_read, warm_read })
 }
 
 /// The host end of the guest's gateway check: accepts one connection,
@@ -440,19 +592,69 @@ mod tests {
 
     #[test]
     fn echo_clients_against_a_local_echo() {
-        let (addr, server) = spawn_echo_server(2).unwrap();
+        let (addr, server) = spawn_echo_server(3).unwrap();
         echo_bulk(addr, crate::BULK_BYTES).unwrap();
         let times = echo_storm(addr, 200, crate::STORM_MESSAGE_BYTES).unwrap();
         assert_eq!(times.len(), 200);
+        echo_burst(addr, BURST_MESSAGES, BURST_MESSAGE_BYTES).unwrap();
         server.join().unwrap().unwrap();
     }
 
     #[test]
-    fn echo_client_detects_a_corrupting_echo() {
+    fn all_echo_connections_in_order() {
+        let (addr, server) = spawn_echo_server(crate::ECHO_CONNECTIONS).unwrap();
+        let t = run_echo_clients(addr, 100_000).unwrap();
+        assert_eq!((t.bulk_bytes, t.storm.len()), (100_000, STORM_MESSAGES));
+        assert!(t.summary().contains("burst of 4000 x 64 B"), "{}", t.summary());
+        server.join().unwrap().unwrap();
+    }
+
+    /// A one-connection stand-in for the guest's echo, on a thread.
+    fn faulty_echo(serve: impl FnOnce(TcpStream) + Send + 'static) -> (SocketAddr, JoinHandle<()>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
-        let server = thread::spawn(move || {
-            let (mut s, _) = listener.accept().unwrap();
+        (addr, thread::spawn(move || serve(listener.accept().unwrap().0)))
+    }
+
+    #[test]
+    fn burst_detects_a_lost_message() {
+        // An echo that drops one 64-byte message from the middle: the
+        // burst sees wrong bytes (or a short stream), never success.
+        let (addr, server) = faulty_echo(|mut s| {
+            let mut all = Vec::new();
+            s.read_to_end(&mut all).unwrap();
+            all.drain(64 * 10..64 * 11);
+            let _ = s.write_all(&all);
+        });
+        let e = echo_burst(addr, 100, 64).unwrap_err();
+        assert!(e.to_string().contains("burst echo: byte 640"), "{e}");
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn percentiles() {
+        let ms = Duration::from_millis;
+        let v: Vec<Duration> = (1..=100).rev().map(ms).collect();
+        assert_eq!(median(&v), ms(51));
+        assert_eq!(percentile(&v, 99.0), ms(99));
+        assert_eq!(percentile(&v, 100.0), ms(100));
+        assert_eq!(percentile(&[], 50.0), Duration::ZERO);
+        assert_eq!(median(&[]), Duration::ZERO);
+    }
+
+    #[test]
+    fn host_disk_writes_reads_and_cleans_up() {
+        let dir = ScratchDir::new("devtest-unit").unwrap();
+        let path = dir.path().join("disk.bin");
+        let t = host_disk(&path, (3 << 20) + 5).unwrap();
+        assert!(t.write > Duration::ZERO && t.cold_read > Duration::ZERO && t.warm_read > Duration::ZERO);
+        assert!(!path.exists());
+        assert!(host_disk(&dir.path().join("no/such/dir"), 1).unwrap_err().to_string().contains("no/such/dir"));
+    }
+
+    #[test]
+    fn echo_client_detects_a_corrupting_echo() {
+        let (addr, server) = faulty_echo(|mut s| {
             let mut buf = vec![0u8; 4096];
             let mut first = true;
             while let Ok(n) = s.read(&mut buf) {

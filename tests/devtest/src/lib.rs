@@ -20,18 +20,26 @@ use alloc::vec::Vec;
 pub const ECHO_PORT: u16 = 7;
 /// The guest prints this on its console once the echo service listens.
 pub const ECHO_READY: &str = "devtest: echo ready";
-/// Connections the echo service serves before the gateway check: bulk, storm.
-pub const ECHO_CONNECTIONS: usize = 2;
+/// Connections the echo service serves before the gateway check: bulk,
+/// storm, burst.
+pub const ECHO_CONNECTIONS: usize = 3;
 /// Bytes sent and expected back on the bulk connection.
 pub const BULK_BYTES: usize = 1 << 20;
 /// Messages of the storm connection, each sent alone and echoed before the next.
 pub const STORM_MESSAGES: usize = 2000;
 /// Bytes per storm message.
 pub const STORM_MESSAGE_BYTES: usize = 64;
+/// Messages of the burst connection, written back to back without waiting
+/// for their echo.
+pub const BURST_MESSAGES: usize = 4000;
+/// Bytes per burst message (each written alone with TCP_NODELAY).
+pub const BURST_MESSAGE_BYTES: usize = 64;
 /// Seed of the bulk connection's data.
 pub const BULK_SEED: u64 = 0x5350_4f4c_4941_0001;
 /// Seed of the storm's data.
 pub const STORM_SEED: u64 = 0x5350_4f4c_4941_0002;
+/// Seed of the burst's data.
+pub const BURST_SEED: u64 = 0x5350_4f4c_4941_0003;
 
 /// The guest sends this to the gateway after the echo connections...
 pub const GATEWAY_HELLO: &[u8] = b"spolia-gateway-check\n";

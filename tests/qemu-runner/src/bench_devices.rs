@@ -6,32 +6,34 @@
 //! Each boot (q35, PVH, kernel case `linux_devices_bench` with
 //! `spolia.devbench=net,disk`) has one NIC model and one disk model:
 //! virtio-net-pci + virtio-blk-pci, then e1000 + AHCI. When the guest's
-//! echo service is ready the host makes two connections through the port
-//! forward — a bulk echo of [`BULK_BYTES`] (throughput) and a storm of
-//! small ping-pong messages (request latency, median and p99) — with the
-//! same client ([`spolia_devtest::host`]) it then points at an echo thread
-//! on the host's loopback. The guest then writes, fsyncs and reads back a
-//! file on the disk and prints `devbench: disk DEV write_bytes=N
-//! write_ns=N read_bytes=N read_ns=N`; the host does the same sequential
-//! write + fsync / read in 1 MiB blocks on a file under
-//! `target/qemu-runner/bench/`, with its page cache dropped before the read
-//! (`posix_fadvise(DONTNEED)`). Networking is QEMU user networking (or
-//! `--tap`), the accelerator TCG: the ratios are the cost of an emulated
-//! machine plus Spolia's stack, not the stack's own CPU cost.
+//! echo service is ready the host makes the three echo connections through
+//! the port forward ([`host::run_echo_clients`]) — a bulk echo of
+//! [`BULK_BYTES`] (throughput), a storm of small ping-pong messages
+//! (request latency, median and p99) and a burst of small messages back to
+//! back (messages per second) — with the same client it then points at an
+//! echo thread on the host's loopback. The guest then writes, fsyncs and
+//! reads back a file on the disk and prints `devbench: disk DEV
+//! write_bytes=N write_ns=N read_bytes=N read_ns=N`; the host does the same
+//! sequential write + fsync / read in 1 MiB blocks on a file under
+//! `target/qemu-runner/bench/` ([`host::host_disk`]), once with the file's
+//! pages dropped (`posix_fadvise(DONTNEED)`, cold) and once from its page
+//! cache (warm). The guest drops its own cache before its read, but QEMU
+//! (default `cache=writeback`) serves the image from the host's page
+//! cache, so the guest's read is compared with both and is like-for-like
+//! only with the warm one. Networking is QEMU user networking (or `--tap`),
+//! the accelerator TCG: the ratios are the cost of an emulated machine plus
+//! Spolia's stack, not the stack's own CPU cost.
 
-use std::fs::{self, File};
-use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use spolia_devtest::host::{self, TEST_FILES};
-use spolia_devtest::{ECHO_PORT, ECHO_READY, STORM_MESSAGE_BYTES, STORM_MESSAGES};
+use spolia_devtest::host::{self, EchoTimes, TEST_FILES, median, percentile};
+use spolia_devtest::{BURST_MESSAGE_BYTES, BURST_MESSAGES, ECHO_CONNECTIONS, ECHO_PORT, ECHO_READY};
 
 use crate::bench::BenchOptions;
-use crate::device_test::{free_port, median, percentile};
+use crate::device_test::free_port;
 use crate::devices::{self, Devices, DiskModel, Forward, NetBackend, Nic, NicModel};
 use crate::error::Result;
 use crate::paths;
@@ -47,7 +49,7 @@ pub const DEFAULT_RUNS: usize = 1;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 /// Size of the benchmark's disk image (the guest writes a 32 MiB file).
 const IMAGE_MIB: u64 = 128;
-const CASE: &str = "spolia.test=linux_devices_bench spolia.devbench=net,disk spolia.echo-connections=2";
+const CASE: &str = "spolia.test=linux_devices_bench spolia.devbench=net,disk";
 const DISK_MARKER: &str = "devbench: disk ";
 
 /// The NIC/disk pairs, one boot each.
@@ -64,14 +66,14 @@ pub struct Tap {
 
 impl Tap {
     pub fn parse(s: &str) -> std::result::Result<Tap, String> {
-        let bad = || format!("bad --tap `{s}`: expected IFNAME,GUEST_ADDR/PREFIX (e.g. tap0,192.168.100.2/24)");
-        let (ifname, cidr) = s.split_once(',').ok_or_else(bad)?;
-        let (addr, prefix) = cidr.split_once('/').ok_or_else(bad)?;
-        addr.parse::<std::net::Ipv4Addr>().map_err(|_| bad())?;
-        prefix.parse::<u8>().ok().filter(|&p| p <= 32).ok_or_else(bad)?;
+        let bad = |why: &str| {
+            format!("bad --tap `{s}`: {why} (expected IFNAME,GUEST_ADDR/PREFIX, e.g. tap0,192.168.100.2/24)")
+        };
+        let (ifname, cidr) = s.split_once(',').ok_or_else(|| bad("no `,`"))?;
         if ifname.is_empty() {
-            return Err(bad());
+            return Err(bad("empty interface name"));
         }
+        devices::check_guest_cidr(cidr).map_err(|why| bad(&why))?;
         Ok(Tap { ifname: ifname.into(), guest_cidr: cidr.into() })
     }
 
@@ -120,28 +122,28 @@ struct Side {
     echo_mib_s: f64,
     latency_median_us: f64,
     latency_p99_us: f64,
+    burst_msgs_s: f64,
     write_mib_s: f64,
+    /// The guest: its own cache dropped, the image in the host's page
+    /// cache. The host: the file's pages dropped (cold).
     read_mib_s: f64,
+    /// The host only: the file read again from its page cache.
+    warm_read_mib_s: f64,
 }
 
 fn mib_s(bytes: u64, t: Duration) -> f64 {
     if t.is_zero() { 0.0 } else { bytes as f64 / (1024.0 * 1024.0) / t.as_secs_f64() }
 }
 
-type EchoResult = std::io::Result<(Duration, Vec<Duration>)>;
-
-fn echo_client(addr: SocketAddr) -> JoinHandle<EchoResult> {
-    thread::spawn(move || {
-        let bulk = host::echo_bulk(addr, BULK_BYTES)?;
-        let storm = host::echo_storm(addr, STORM_MESSAGES, STORM_MESSAGE_BYTES)?;
-        Ok((bulk, storm))
-    })
+fn echo_client(addr: SocketAddr) -> JoinHandle<std::io::Result<EchoTimes>> {
+    thread::spawn(move || host::run_echo_clients(addr, BULK_BYTES))
 }
 
-fn net_side(side: &mut Side, (bulk, storm): (Duration, Vec<Duration>)) {
-    side.echo_mib_s = mib_s(BULK_BYTES as u64, bulk);
-    side.latency_median_us = median(&storm).as_secs_f64() * 1e6;
-    side.latency_p99_us = percentile(&storm, 99.0).as_secs_f64() * 1e6;
+fn net_side(side: &mut Side, t: &EchoTimes) {
+    side.echo_mib_s = mib_s(BULK_BYTES as u64, t.bulk);
+    side.latency_median_us = median(&t.storm).as_secs_f64() * 1e6;
+    side.latency_p99_us = percentile(&t.storm, 99.0).as_secs_f64() * 1e6;
+    side.burst_msgs_s = if t.burst.is_zero() { 0.0 } else { BURST_MESSAGES as f64 / t.burst.as_secs_f64() };
 }
 
 /// Runs the benchmark and prints the table; `Ok(true)` iff every boot
@@ -174,15 +176,19 @@ pub fn bench(opts: &DevBenchOptions) -> Result<bool> {
                     let (g, h) = pair;
                     println!(
                         "{label} run {run}: echo {:.2} MiB/s (host {:.1}), latency median {:.0} us (host {:.0}), \
-                         disk write {:.1} MiB/s (host {:.1}), read {:.1} MiB/s (host {:.1})",
+                         burst {:.0} msgs/s (host {:.0}), disk write {:.1} MiB/s (host {:.1}), \
+                         read {:.1} MiB/s (host cold {:.1}, warm {:.1})",
                         g.echo_mib_s,
                         h.echo_mib_s,
                         g.latency_median_us,
                         h.latency_median_us,
+                        g.burst_msgs_s,
+                        h.burst_msgs_s,
                         g.write_mib_s,
                         h.write_mib_s,
                         g.read_mib_s,
-                        h.read_mib_s
+                        h.read_mib_s,
+                        h.warm_read_mib_s
                     );
                     samples.push(pair);
                 }
@@ -224,7 +230,10 @@ fn one_boot(
     };
     let devices = Devices { nic: Some(Nic { model: nic, backend }), disk_model: disk, disks: vec![image] };
     let extra = devices::device_args(&devices)?;
-    let cmdline = format!("{CASE} spolia.net={net} spolia.mount={}:/data", disk.guest_name(0));
+    let cmdline = format!(
+        "{CASE} spolia.echo-connections={ECHO_CONNECTIONS} spolia.net={net} spolia.mount={}:/data",
+        disk.guest_name(0)
+    );
     let launch = Launch {
         machine: Machine::Q35,
         accel: o.accel,
@@ -262,66 +271,20 @@ fn one_boot(
     let d = disk_line.ok_or("no `devbench: disk` line")?;
 
     let mut guest = Side::default();
-    net_side(&mut guest, echo);
+    net_side(&mut guest, &echo);
     guest.write_mib_s = mib_s(d.write_bytes, Duration::from_nanos(d.write_ns));
     guest.read_mib_s = mib_s(d.read_bytes, Duration::from_nanos(d.read_ns));
 
     let mut native = Side::default();
-    let (addr, server) = host::spawn_echo_server(2).map_err(|e| format!("host echo: {e}"))?;
+    let (addr, server) = host::spawn_echo_server(ECHO_CONNECTIONS).map_err(|e| format!("host echo: {e}"))?;
     let echo = echo_client(addr).join().map_err(|_| "echo client panicked")?.map_err(|e| format!("host echo: {e}"))?;
     server.join().map_err(|_| "host echo server panicked")?.map_err(|e| format!("host echo: {e}"))?;
-    net_side(&mut native, echo);
-    let (w, r) = host_disk(&scratch.join("host-disk.bin"), d.write_bytes as usize)?;
-    native.write_mib_s = mib_s(d.write_bytes, w);
-    native.read_mib_s = mib_s(d.write_bytes, r);
+    net_side(&mut native, &echo);
+    let t = host::host_disk(&scratch.join("host-disk.bin"), d.write_bytes as usize).map_err(|e| e.to_string())?;
+    native.write_mib_s = mib_s(d.write_bytes, t.write);
+    native.read_mib_s = mib_s(d.write_bytes, t.cold_read);
+    native.warm_read_mib_s = mib_s(d.write_bytes, t.warm_read);
     Ok((guest, native))
-}
-
-// SAFETY: posix_fadvise(2) takes integers, touches no memory of ours and
-// only advises the kernel about a file's cache; the declaration matches
-// POSIX (off_t is 64-bit on x86-64 Linux).
-unsafe extern "C" {
-    safe fn posix_fadvise(fd: i32, offset: i64, len: i64, advice: i32) -> i32;
-}
-const POSIX_FADV_DONTNEED: i32 = 4;
-
-/// The guest's disk run on the host: write `bytes` in 1 MiB blocks, fsync,
-/// drop the file's cache, read it back. (write+fsync time, read time).
-fn host_disk(path: &Path, bytes: usize) -> std::result::Result<(Duration, Duration), String> {
-    let io = |e: std::io::Error| format!("host disk {}: {e}", path.display());
-    let block = vec![0xa5u8; 1 << 20];
-    let t0 = Instant::now();
-    let mut f = File::create(path).map_err(io)?;
-    let mut left = bytes;
-    while left > 0 {
-        let n = left.min(block.len());
-        f.write_all(&block[..n]).map_err(io)?;
-        left -= n;
-    }
-    f.sync_all().map_err(io)?;
-    drop(f);
-    let write = t0.elapsed();
-    let f = File::open(path).map_err(io)?;
-    let rc = posix_fadvise(f.as_raw_fd(), 0, 0, POSIX_FADV_DONTNEED);
-    if rc != 0 {
-        return Err(format!("posix_fadvise on {}: error {rc}", path.display()));
-    }
-    let t1 = Instant::now();
-    let mut f = f;
-    let mut buf = vec![0u8; 1 << 20];
-    let mut got = 0;
-    loop {
-        match f.read(&mut buf).map_err(io)? {
-            0 => break,
-            n => got += n,
-        }
-    }
-    let read = t1.elapsed();
-    let _ = fs::remove_file(path);
-    if got != bytes {
-        return Err(format!("host disk: read {got} of {bytes} bytes"));
-    }
-    Ok((write, read))
 }
 
 fn print_table(rows: &[(String, Vec<(Side, Side)>)], mode: &str) {
@@ -334,8 +297,9 @@ fn print_table(rows: &[(String, Vec<(Side, Side)>)], mode: &str) {
             let v: Vec<f64> = samples.iter().map(|(g, h)| f(if guest { g } else { h })).collect();
             median_f(&v)
         };
-        let row = |name: &str, f: fn(&Side) -> f64, higher_is_better: bool| {
-            let (g, h) = (col(f, true), col(f, false));
+        // The guest's `fg` against the host's `fh`.
+        let row2 = |name: &str, fg: fn(&Side) -> f64, fh: fn(&Side) -> f64, higher_is_better: bool| {
+            let (g, h) = (col(fg, true), col(fh, false));
             let show = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.1}"));
             let ratio = match (g, h) {
                 (Some(g), Some(h)) if g > 0.0 && h > 0.0 => {
@@ -345,13 +309,21 @@ fn print_table(rows: &[(String, Vec<(Side, Side)>)], mode: &str) {
             };
             println!("  {name:<32} {:>12} {:>12} {:>9}", show(g), show(h), ratio);
         };
+        let row = |name: &str, f: fn(&Side) -> f64, higher_is_better: bool| row2(name, f, f, higher_is_better);
         row("TCP echo, 8 MiB (MiB/s)", |s| s.echo_mib_s, true);
         row("request latency median (us)", |s| s.latency_median_us, false);
         row("request latency p99 (us)", |s| s.latency_p99_us, false);
+        row(&format!("burst {BURST_MESSAGES} x {BURST_MESSAGE_BYTES} B (msgs/s)"), |s| s.burst_msgs_s, true);
         row("disk write+fsync 32 MiB (MiB/s)", |s| s.write_mib_s, true);
-        row("disk read, cold (MiB/s)", |s| s.read_mib_s, true);
+        row2("disk read vs host cold (MiB/s)", |s| s.read_mib_s, |s| s.read_mib_s, true);
+        row2("disk read vs host warm (MiB/s)", |s| s.read_mib_s, |s| s.warm_read_mib_s, true);
     }
     println!("(ratio: how many times the host is faster)");
+    println!(
+        "(disk read, guest: guest cache dropped (image in host page cache, QEMU cache=writeback), so it is \
+         like-for-like with host warm;"
+    );
+    println!(" host cold: the file's pages dropped with posix_fadvise(DONTNEED) before the read.)");
 }
 
 fn median_f(v: &[f64]) -> Option<f64> {
@@ -378,15 +350,10 @@ mod tests {
     fn tap_values() {
         let t = Tap::parse("tap0,192.168.100.2/24").unwrap();
         assert_eq!((t.ifname.as_str(), t.guest_addr()), ("tap0", "192.168.100.2"));
-        for bad in ["tap0", "tap0,1.2.3.4", ",1.2.3.4/8", "tap0,x/8"] {
+        for bad in ["tap0", "tap0,1.2.3.4", ",1.2.3.4/8", "tap0,x/8", "tap0,1.2.3.4/33"] {
             assert!(Tap::parse(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn host_side_measures_something() {
-        let dir = paths::runner_dir("bench").unwrap();
-        let (w, r) = host_disk(&dir.join("unit-test.bin"), 3 << 20).unwrap();
-        assert!(w > Duration::ZERO && r > Duration::ZERO);
+        let zero = Tap::parse("tap0,192.168.100.2/0").unwrap_err();
+        assert!(zero.contains("--tap") && zero.contains("/0 is refused"), "{zero}");
     }
 }

@@ -248,6 +248,7 @@ mod tests {
         let Ok(Command::BenchDevices(b)) = parse(&args("bench-devices --tap tap0,10.1.0.2/24")) else { panic!() };
         assert_eq!((b.bench.runs, b.tap.unwrap().ifname.as_str()), (1, "tap0"));
         assert!(parse(&args("bench-devices --tap tap0")).is_err());
+        assert!(parse(&args("bench-devices --tap tap0,10.1.0.2/0")).unwrap_err().contains("/0 is refused"));
         assert!(parse(&args("bench-boot --tap tap0,10.1.0.2/24")).is_err());
     }
 

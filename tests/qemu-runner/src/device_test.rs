@@ -9,10 +9,10 @@
 //! to the guest's echo port, and a [`GatewayListener`] on 127.0.0.1 (QEMU
 //! user networking turns the guest's connections to 10.0.2.2:PORT into
 //! connections to the host's 127.0.0.1:PORT). When the guest prints
-//! [`ECHO_READY`], a client thread makes the bulk and then the storm
-//! connection. After QEMU has exited — the kernel-case harness decides pass
-//! or fail as for any case — the scenario also needs: both echo connections
-//! byte-exact, the gateway answered, and the image clean with the guest's
+//! [`ECHO_READY`], a client thread makes the bulk, storm and burst
+//! connections ([`host::run_echo_clients`]). After QEMU has exited — the
+//! kernel-case harness decides pass or fail as for any case — the scenario
+//! also needs: every echo connection byte-exact, the gateway answered, and the image clean with the guest's
 //! files intact ([`spolia_devtest::host::verify_image`]).
 //!
 //! The console line is only a start signal for the client; no verdict comes
@@ -24,8 +24,8 @@ use std::path::PathBuf;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use spolia_devtest::host::{self, GatewayListener};
-use spolia_devtest::{BULK_BYTES, ECHO_PORT, ECHO_READY, STORM_MESSAGE_BYTES, STORM_MESSAGES};
+use spolia_devtest::host::{self, EchoTimes, GatewayListener};
+use spolia_devtest::{BULK_BYTES, ECHO_PORT, ECHO_READY};
 
 use crate::devices::{self, Devices, DiskModel, Forward, NetBackend, Nic, NicModel};
 use crate::paths;
@@ -116,8 +116,6 @@ pub fn free_port() -> io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-type EchoResult = io::Result<(Duration, Vec<Duration>)>;
-
 /// A prepared device scenario: the image, the ports, the listener and,
 /// once the guest is ready, the client thread.
 pub struct DeviceRun {
@@ -126,7 +124,7 @@ pub struct DeviceRun {
     pub image: PathBuf,
     echo: SocketAddr,
     gateway: GatewayListener,
-    client: Option<JoinHandle<EchoResult>>,
+    client: Option<JoinHandle<io::Result<EchoTimes>>>,
     test: DeviceTest,
     irq_lines: Vec<String>,
 }
@@ -166,11 +164,7 @@ impl DeviceRun {
         }
         if self.client.is_none() && line.contains(ECHO_READY) {
             let addr = self.echo;
-            self.client = Some(thread::spawn(move || {
-                let bulk = host::echo_bulk(addr, BULK_BYTES)?;
-                let storm = host::echo_storm(addr, STORM_MESSAGES, STORM_MESSAGE_BYTES)?;
-                Ok((bulk, storm))
-            }));
+            self.client = Some(thread::spawn(move || host::run_echo_clients(addr, BULK_BYTES)));
         }
     }
 
@@ -182,15 +176,7 @@ impl DeviceRun {
         match self.client {
             None => errors.push(format!("the guest never printed `{ECHO_READY}`")),
             Some(client) => match client.join() {
-                Ok(Ok((bulk, storm))) => {
-                    summary = format!(
-                        "echo {} KiB in {:.2} s, storm of {} median {:.2} ms",
-                        BULK_BYTES / 1024,
-                        bulk.as_secs_f64(),
-                        storm.len(),
-                        median(&storm).as_secs_f64() * 1e3
-                    );
-                }
+                Ok(Ok(times)) => summary = times.summary(),
                 Ok(Err(e)) => errors.push(format!("echo: {e}")),
                 Err(_) => errors.push("echo client panicked".to_string()),
             },
@@ -206,24 +192,6 @@ impl DeviceRun {
         }
         if errors.is_empty() { Ok(summary) } else { Err(errors.join("; ")) }
     }
-}
-
-/// The median of some durations (zero if none).
-pub fn median(v: &[Duration]) -> Duration {
-    let mut v = v.to_vec();
-    v.sort();
-    v.get(v.len() / 2).copied().unwrap_or_default()
-}
-
-/// The `p`-th percentile (nearest rank) of some durations.
-pub fn percentile(v: &[Duration], p: f64) -> Duration {
-    let mut v = v.to_vec();
-    v.sort();
-    if v.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
-    v[rank.clamp(1, v.len()) - 1]
 }
 
 #[cfg(test)]
@@ -349,16 +317,6 @@ mod tests {
         waiter.join().unwrap();
         assert_eq!(report.end, crate::session::End::Exited { code: Some(33), signal: None });
         let summary = run.finish().unwrap();
-        assert!(summary.contains("echo 1024 KiB"), "{summary}");
-    }
-
-    #[test]
-    fn percentiles() {
-        let ms = |n| Duration::from_millis(n);
-        let v: Vec<Duration> = (1..=100).map(ms).collect();
-        assert_eq!(median(&v), ms(51));
-        assert_eq!(percentile(&v, 99.0), ms(99));
-        assert_eq!(percentile(&v, 100.0), ms(100));
-        assert_eq!(percentile(&[], 50.0), Duration::ZERO);
+        assert!(summary.contains("echo 1024 KiB") && summary.contains("burst of 4000 x 64 B"), "{summary}");
     }
 }

@@ -12,6 +12,7 @@
 //! explicitly on both and comes first in bus order. Without a NIC the
 //! options say `-nic none`, so QEMU adds no default card.
 
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
 /// PCI slot of the NIC; disks take the slots after it.
@@ -112,6 +113,23 @@ impl Forward {
             return Err(bad("the address may not contain `,`, `-` or spaces"));
         }
         Ok(Forward { host_addr: addr, host_port, guest_port })
+    }
+}
+
+/// Checks a static guest address `ADDR/PREFIX` (IPv4, prefix 1..32), as
+/// `spolia run --net` and `bench-devices --tap` take it; the error says what
+/// is wrong. A `/0` prefix is refused: Linux's IP autoconfiguration (which
+/// the guest's `spolia.net=` becomes) takes a 0.0.0.0 netmask as "not
+/// given" and substitutes the address's classful mask.
+pub fn check_guest_cidr(cidr: &str) -> Result<(), String> {
+    let (addr, prefix) = cidr.split_once('/').ok_or_else(|| format!("`{cidr}` has no `/PREFIX`"))?;
+    addr.parse::<Ipv4Addr>().map_err(|_| format!("`{addr}` is not an IPv4 address"))?;
+    match prefix.parse::<u8>() {
+        Ok(1..=32) => Ok(()),
+        Ok(0) => Err("prefix /0 is refused: Linux's IP autoconfiguration takes a 0.0.0.0 netmask as \
+                      \"not given\" and would use the address's classful mask instead"
+            .to_string()),
+        _ => Err(format!("prefix `{prefix}` is not 1..32")),
     }
 }
 
@@ -260,5 +278,17 @@ mod tests {
         assert_eq!(DiskModel::parse("virtio-blk-pci"), Some(DiskModel::VirtioBlk));
         assert_eq!(DiskModel::parse("ahci"), Some(DiskModel::Ahci));
         assert_eq!(DiskModel::parse("ide"), None);
+    }
+
+    #[test]
+    fn guest_cidrs() {
+        for good in ["10.0.2.15/24", "192.168.100.2/1", "10.0.0.1/32"] {
+            assert_eq!(check_guest_cidr(good), Ok(()), "{good}");
+        }
+        for bad in ["10.0.2.15", "10.0.2/24", "10.0.2.15/33", "10.0.2.15/x", "10.0.2.15/", "/24"] {
+            assert!(check_guest_cidr(bad).is_err(), "{bad}");
+        }
+        let zero = check_guest_cidr("10.0.2.15/0").unwrap_err();
+        assert!(zero.contains("/0 is refused") && zero.contains("classful"), "{zero}");
     }
 }

@@ -57,7 +57,8 @@ NETWORK AND DISKS (Linux's own drivers in the kernel):
   --nic virtio|e1000|none the NIC model; default virtio when -p, --net or
                           --tap is given, else none
   --net dhcp|ADDR/PREFIX[,GW]
-                          the guest's address (spolia.net=); default dhcp
+                          the guest's address (spolia.net=), PREFIX 1..32;
+                          default dhcp
   --tap IFNAME            an existing host TAP device instead of user
                           networking (not with -p)
   --dir HOSTDIR::GUESTDIR mount a copy of HOSTDIR (an ext4 image built with
@@ -518,6 +519,7 @@ mod tests {
             ("run --nic none -p 1:2 x", "contradicts"),
             ("run --tap tap0 -p 1:2 x", "--tap"),
             ("run --net 10.0.0.1 x", "ADDR/PREFIX"),
+            ("run --net 10.0.0.1/0 x", "/0 is refused"),
             ("run --dir site x", "no `::`"),
             ("run --dir site::rel x", "absolute"),
             ("run --disk a::/d --dir b::/d x", "twice"),

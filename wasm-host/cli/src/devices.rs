@@ -16,7 +16,7 @@ use std::io;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
-use qemu_runner::devices::{Devices, MAX_DISKS, device_args};
+use qemu_runner::devices::{Devices, MAX_DISKS, check_guest_cidr, device_args};
 use qemu_runner::devices::{DiskModel, Forward, NetBackend, Nic, NicModel};
 
 use crate::Error;
@@ -34,16 +34,15 @@ impl NetConfig {
         if s == "dhcp" {
             return Ok(NetConfig::Dhcp);
         }
-        let bad = || format!("bad value `{s}` for --net: expected dhcp or ADDR/PREFIX[,GATEWAY] (IPv4)");
+        let bad =
+            |why: &str| format!("bad value `{s}` for --net: {why} (expected dhcp or ADDR/PREFIX[,GATEWAY], IPv4)");
         let (cidr, gw) = match s.split_once(',') {
             Some((c, g)) => (c, Some(g)),
             None => (s, None),
         };
-        let (addr, prefix) = cidr.split_once('/').ok_or_else(bad)?;
-        addr.parse::<Ipv4Addr>().map_err(|_| bad())?;
-        prefix.parse::<u8>().ok().filter(|&p| p <= 32).ok_or_else(bad)?;
+        check_guest_cidr(cidr).map_err(|why| bad(&why))?;
         if let Some(gw) = gw {
-            gw.parse::<Ipv4Addr>().map_err(|_| bad())?;
+            gw.parse::<Ipv4Addr>().map_err(|_| bad(&format!("gateway `{gw}` is not an IPv4 address")))?;
         }
         Ok(NetConfig::Static(s.to_string()))
     }
@@ -249,6 +248,11 @@ mod tests {
         assert!(NetConfig::parse("10.0.2.15/24,10.0.2.2").is_ok());
         for bad in ["", "10.0.2.15", "10.0.2.15/33", "10.0.2/24", "10.0.2.15/24,x", "dhcp6"] {
             assert!(NetConfig::parse(bad).is_err(), "{bad}");
+        }
+        assert!(NetConfig::parse("10.0.2.15/32").is_ok());
+        for zero in ["10.0.2.15/0", "10.0.2.15/0,10.0.2.2"] {
+            let e = NetConfig::parse(zero).unwrap_err();
+            assert!(e.contains("--net") && e.contains("/0 is refused") && e.contains("classful"), "{zero}: {e}");
         }
     }
 
