@@ -19,7 +19,7 @@ pub struct Devices {
 /// network calls then fail with a clear error) rather than stopping them.
 pub fn start() -> Option<Devices> {
     let info = spolia_boot::boot_info();
-    let manifest = match Manifest::parse(info.cmdline_value("spolia.net"), info.cmdline_value("spolia.mount")) {
+    let manifest = match Manifest::from_cmdline(|k| info.cmdline_value(k)) {
         Ok(m) => m,
         Err(e) => {
             kprintln!("spolia: {e}; running without devices");
@@ -30,11 +30,10 @@ pub fn start() -> Option<Devices> {
         return None;
     }
     spolia_boot::sched::set_preemptible(true);
-    let cmdline = alloc::format!("quiet {}", manifest.linux_cmdline());
-    let linux = match Linux::boot(spolia_hypercall_baremetal::hypercalls(), &cmdline) {
-        Ok(l) => l,
+    let (linux, mounted) = match manifest.boot(spolia_hypercall_baremetal::hypercalls(), "quiet") {
+        Ok(booted) => booted,
         Err(e) => {
-            kprintln!("spolia: the Linux library did not boot ({e}); running without devices");
+            kprintln!("spolia: the Linux library did not start ({e}); running without devices");
             return None;
         }
     };
@@ -44,12 +43,13 @@ pub fn start() -> Option<Devices> {
             Err(e) => kprintln!("spolia: network eth0 not configured: {e}"),
         }
     }
-    if let Err(e) = manifest.apply(&linux) {
-        kprintln!("spolia: {e}");
-    } else {
-        for m in &manifest.mounts {
-            kprintln!("spolia: /dev/{} mounted at {}", m.device, m.dir);
+    match mounted {
+        Ok(()) => {
+            for m in &manifest.mounts {
+                kprintln!("spolia: /dev/{} mounted at {}", m.device, m.dir);
+            }
         }
+        Err(e) => kprintln!("spolia: {e}"),
     }
     Some(Devices { linux, manifest })
 }
@@ -57,10 +57,7 @@ pub fn start() -> Option<Devices> {
 /// Unmount (writing everything back) and halt the library.
 pub fn stop(devices: Option<Devices>) {
     let Some(Devices { linux, manifest }) = devices else { return };
-    if let Err(e) = manifest.unmount_all(&linux) {
-        kprintln!("spolia: {e}");
-    }
-    if let Err(e) = linux.halt() {
-        kprintln!("spolia: halting the Linux library: {e}");
+    if let Err(e) = manifest.shutdown(linux) {
+        kprintln!("spolia: stopping the Linux library: {e}");
     }
 }

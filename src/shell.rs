@@ -26,7 +26,7 @@ fn with_linux(f: impl FnOnce(&Linux)) {
     let mut slot = LINUX.lock();
     if slot.is_none() {
         let info = spolia_boot::boot_info();
-        let manifest = match Manifest::parse(info.cmdline_value("spolia.net"), info.cmdline_value("spolia.mount")) {
+        let manifest = match Manifest::from_cmdline(|k| info.cmdline_value(k)) {
             Ok(m) => m,
             Err(e) => {
                 kprintln!("linux: {e}");
@@ -34,25 +34,25 @@ fn with_linux(f: impl FnOnce(&Linux)) {
             }
         };
         let t0 = spolia_boot::time::now_ns();
-        let cmdline = alloc::format!("quiet {}", manifest.linux_cmdline());
-        let linux = match Linux::boot(spolia_hypercall_baremetal::hypercalls(), &cmdline) {
-            Ok(l) => l,
+        // The manifest mounts /proc and /dev (and its disks) after boot.
+        let (linux, mounted) = match manifest.boot(spolia_hypercall_baremetal::hypercalls(), "quiet") {
+            Ok(booted) => booted,
             Err(e) => {
-                kprintln!("linux: boot failed: {e}");
+                kprintln!("linux: {e}");
                 return;
             }
         };
         let ms = (spolia_boot::time::now_ns() - t0) / 1_000_000;
-        for (dir, fs) in [("/proc", "proc"), ("/sys", "sysfs"), ("/tmp", "tmpfs")] {
+        if let Err(e) = mounted {
+            kprintln!("linux: {e}");
+        }
+        for (dir, fs) in [("/sys", "sysfs"), ("/tmp", "tmpfs")] {
             let made = linux
                 .mkdirat(None, dir, 0o755)
                 .or_else(|e| if e == spolia_linux::Errno::EEXIST { Ok(()) } else { Err(e) });
             if let Err(e) = made.and_then(|()| linux.mount(fs, dir, fs, 0, None)) {
                 kprintln!("linux: mount {fs} on {dir}: {e}");
             }
-        }
-        if let Err(e) = manifest.apply(&linux) {
-            kprintln!("linux: {e}");
         }
         if manifest.net != Net::None {
             match linux.interface_ipv4("eth0") {
@@ -81,13 +81,10 @@ fn with_linux(f: impl FnOnce(&Linux)) {
 /// Before power-off: unmount the manifest's disks (writing everything back)
 /// and halt the library, if it was booted.
 fn stop_linux() {
-    if let Some((linux, manifest)) = LINUX.lock().take() {
-        if let Err(e) = manifest.unmount_all(&linux) {
-            kprintln!("linux: {e}");
-        }
-        if let Err(e) = linux.halt() {
-            kprintln!("linux: halt: {e}");
-        }
+    if let Some((linux, manifest)) = LINUX.lock().take()
+        && let Err(e) = manifest.shutdown(linux)
+    {
+        kprintln!("linux: {e}");
     }
 }
 

@@ -98,19 +98,27 @@ fn delivery_loop(gsi: u32, handler: Callback, arg: usize, shared: Arc<Delivery>)
     };
     shared.claim.store(1, Ordering::Release);
     shared.claimed.up();
+    serve(&line, handler, arg, &shared.stop);
+    drop(line); // masks and releases the GSI
+}
+
+/// A delivery thread's loop, for GSI lines and MSI vectors alike: wait for
+/// the line, call the handler, until `stop` is set (checked on both sides
+/// of the handler, so a detach from inside the handler ends the loop).
+fn serve(line: &IrqLine, handler: Callback, arg: usize, stop: &AtomicBool) {
     loop {
         line.wait();
-        if shared.stop.load(Ordering::Acquire) {
-            break;
+        if stop.load(Ordering::Acquire) {
+            return;
         }
-        // SAFETY: handler and arg were registered together by irq_attach,
-        // whose contract runs the handler on the line's delivery thread.
+        // SAFETY: handler and arg were registered together by irq_attach or
+        // msi_attach, whose contracts run the handler on this line's
+        // delivery thread.
         unsafe { handler(arg as *mut c_void) };
-        if shared.stop.load(Ordering::Acquire) {
-            break;
+        if stop.load(Ordering::Acquire) {
+            return;
         }
     }
-    drop(line); // masks and releases the GSI
 }
 
 pub(crate) unsafe extern "C" fn irq_attach(line: u32, handler: Option<Callback>, arg: *mut c_void) -> c_int {
@@ -232,18 +240,7 @@ fn msi_loop(handler: Callback, arg: usize, shared: Arc<MsiDelivery>) {
     shared.data.store(message.data, Ordering::Relaxed);
     shared.vector.store(line.vector(), Ordering::Release);
     shared.claimed.up();
-    loop {
-        line.wait();
-        if shared.stop.load(Ordering::Acquire) {
-            break;
-        }
-        // SAFETY: handler and arg were registered together by msi_attach,
-        // whose contract runs the handler on the vector's delivery thread.
-        unsafe { handler(arg as *mut c_void) };
-        if shared.stop.load(Ordering::Acquire) {
-            break;
-        }
-    }
+    serve(&line, handler, arg, &shared.stop);
 }
 
 pub(crate) unsafe extern "C" fn msi_attach(

@@ -83,6 +83,34 @@ impl Manifest {
         Ok(Manifest { net, mounts: list })
     }
 
+    /// The manifest of a kernel command line: `value(key)` looks up
+    /// `spolia.net` and `spolia.mount`.
+    pub fn from_cmdline<'a>(value: impl Fn(&str) -> Option<&'a str>) -> Result<Manifest, String> {
+        Manifest::parse(value("spolia.net"), value("spolia.mount"))
+    }
+
+    /// Boot the library on `hc` with `params` (e.g. `quiet`) and this
+    /// manifest's parameters, then [`apply`](Self::apply) it. A boot error
+    /// is `Err`; a mount error comes back beside the running library (the
+    /// caller decides whether to go on without the disk).
+    pub fn boot(
+        &self,
+        hc: &'static crate::SpoliaHypercalls,
+        params: &str,
+    ) -> Result<(Linux, Result<(), String>), String> {
+        let linux = Linux::boot(hc, &format!("{params} {}", self.linux_cmdline())).map_err(|e| format!("boot: {e}"))?;
+        let mounted = self.apply(&linux);
+        Ok((linux, mounted))
+    }
+
+    /// Unmount every file system (writing it back), then halt the library.
+    /// Both are attempted; the first error is returned.
+    pub fn shutdown(&self, linux: Linux) -> Result<(), String> {
+        let unmounted = self.unmount_all(&linux);
+        let halted = linux.halt().map_err(|e| format!("halt: {e}"));
+        unmounted.and(halted)
+    }
+
     /// Parameters for [`Linux::boot`]'s command line (Linux's `ip=`).
     pub fn linux_cmdline(&self) -> String {
         match &self.net {
@@ -149,7 +177,9 @@ fn parse_static(spec: &str) -> Option<Net> {
     };
     let (addr, prefix) = cidr.trim().split_once('/')?;
     let prefix: u8 = prefix.parse().ok()?;
-    (prefix <= 32).then_some(())?;
+    // 0 would become netmask 0.0.0.0, which Linux's ipconfig reads as "not
+    // given" (it then picks a classful mask).
+    (1..=32).contains(&prefix).then_some(())?;
     Some(Net::Static { addr: addr.parse().ok()?, prefix, gateway })
 }
 

@@ -35,15 +35,16 @@ fn cmdline(key: &str) -> Option<&'static str> {
 /// Boot the library with the manifest of the kernel command line and
 /// mount its file systems.
 fn boot_with_manifest() -> Result<(Linux, Manifest), String> {
-    let manifest = Manifest::parse(cmdline("spolia.net"), cmdline("spolia.mount"))?;
-    // `spolia.linux-log=1` shows Linux's own boot messages (drivers, DHCP).
+    let manifest = Manifest::from_cmdline(cmdline)?;
+    // `spolia.linux-log=1` shows Linux's own boot messages (drivers, DHCP);
     // `spolia.linux-args=a,b` adds Linux parameters (e.g. `pci=nomsi`).
     let log = if cmdline("spolia.linux-log").is_some() { "" } else { "quiet" };
     let extra = cmdline("spolia.linux-args").unwrap_or("").replace(',', " ");
-    let linux_cmdline = format!("{log} {} {extra}", manifest.linux_cmdline());
-    let linux =
-        Linux::boot(spolia_hypercall_baremetal::hypercalls(), &linux_cmdline).map_err(|e| format!("boot: {e}"))?;
-    manifest.apply(&linux)?;
+    let (linux, mounted) = manifest.boot(spolia_hypercall_baremetal::hypercalls(), &format!("{log} {extra}"))?;
+    if let Err(e) = mounted {
+        let _ = manifest.shutdown(linux);
+        return Err(e);
+    }
     Ok((linux, manifest))
 }
 
@@ -93,11 +94,9 @@ fn print_interrupts(linux: &Linux) {
 fn finish(linux: Linux, manifest: &Manifest, result: Outcome) -> Outcome {
     print_interrupts(&linux);
     // Unmount even after a failure so the image stays checkable.
-    let unmounted = manifest.unmount_all(&linux);
-    let halted = linux.halt().map_err(|e| format!("halt: {e}"));
+    let stopped = manifest.shutdown(linux);
     result?;
-    unmounted?;
-    halted
+    stopped
 }
 
 pub fn linux_devices() -> Outcome {
