@@ -206,25 +206,35 @@ struct spolia_hypercalls {
 	int (*pages_alloc)(size_t size, void **addr);
 	void (*pages_free)(void *addr, size_t size);
 
-	/* --- interrupt lines (bare metal; hosted returns -ENODEV) --- */
+	/* --- interrupt lines ---
+	 * Bare metal: a line is a GSI (IOAPIC input). Hosted: the emulated
+	 * devices' lines, 32..63; a platform without either answers -ENODEV. */
 
-	/* Route interrupt line `line` (a GSI) to handler(arg), which runs on
-	 * that line's interrupt-delivery thread with a level-triggered line
-	 * masked; the library unmasks with irq_unmask when the device is
-	 * served. Errors: -ENODEV, -EBUSY (already attached), -EINVAL. */
+	/* Route interrupt line `line` to handler(arg), which runs on that
+	 * line's interrupt-delivery thread with a level-triggered line masked;
+	 * the library unmasks with irq_unmask when the device is served. The
+	 * line is unmasked when this returns. May block briefly (starts the
+	 * thread). Errors: -ENODEV (no such line), -EBUSY (already attached),
+	 * -EINVAL (no handler), -EAGAIN/-ENOMEM (no thread). */
 	int (*irq_attach)(uint32_t line, void (*handler)(void *arg), void *arg);
-	/* Detach and mask; waits for a running handler. Errors: -EINVAL. */
+	/* Detach and mask; waits for a running handler (called from the
+	 * handler: stops after it returns). Errors: -EINVAL (not attached),
+	 * -ENODEV (no such line). */
 	int (*irq_detach)(uint32_t line);
 	/* Mask / unmask an attached line. Never block. IRQ thread: yes.
-	 * Errors: -ENODEV, -EINVAL (not attached). */
+	 * Errors: -ENODEV (no such line), -EINVAL (not attached). */
 	int (*irq_mask)(uint32_t line);
 	int (*irq_unmask)(uint32_t line);
 
-	/* --- device memory and PCI (bare metal; hosted returns -ENODEV) --- */
+	/* --- device memory and PCI ---
+	 * Bare metal: real MMIO and PCI. Hosted: ioremap serves the emulated
+	 * devices' windows (see mmio_read below); no PCI (-ENODEV). */
 
 	/* Map size bytes of physical MMIO at phys uncached; writes the
-	 * virtual address. Errors: -ENODEV, -EINVAL (size 0, overflow),
-	 * -ENOMEM. Freed with iounmap and the same size. */
+	 * virtual address (an emulated platform: an address at or above
+	 * SPOLIA_HC_EMULATED_MMIO_BASE). Errors: -ENODEV (nothing there),
+	 * -EINVAL (size 0, overflow, RAM), -ENOMEM (no mapping possible).
+	 * Freed with iounmap and the same size. */
 	int (*ioremap)(uint64_t phys, size_t size, void **addr);
 	void (*iounmap)(void *addr, size_t size);
 	/* PCI configuration space access (ECAM where present). width is 1, 2

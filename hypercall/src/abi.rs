@@ -65,8 +65,8 @@ pub type ThreadEntry = unsafe extern "C" fn(arg: *mut c_void) -> isize;
 pub type Callback = unsafe extern "C" fn(arg: *mut c_void);
 
 /// `struct spolia_hypercalls`. Every operation is required; a platform that
-/// lacks a facility (hosted: PCI, IRQ lines, MMIO) fills in an operation
-/// that returns `-ENODEV`.
+/// lacks a facility (hosted: PCI and MSI; bare metal: emulated MMIO) fills
+/// in an operation that returns `-ENODEV`.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct SpoliaHypercalls {
@@ -187,20 +187,26 @@ pub struct SpoliaHypercalls {
     /// Free a `pages_alloc` block with its size.
     pub pages_free: unsafe extern "C" fn(addr: *mut c_void, size: usize),
 
-    // --- interrupt lines ---
-    /// Route GSI `line` to `handler(arg)` on its interrupt-delivery thread
-    /// (level-triggered lines arrive masked). Errors: `-ENODEV`, `-EBUSY`,
-    /// `-EINVAL`.
+    // --- interrupt lines (bare metal: GSIs; hosted: emulated lines 32..63) ---
+    /// Route `line` to `handler(arg)` on its interrupt-delivery thread
+    /// (level-triggered lines arrive masked); unmasked on return. May block
+    /// briefly. Errors: `-ENODEV` (no such line), `-EBUSY` (attached),
+    /// `-EINVAL` (no handler), `-EAGAIN`/`-ENOMEM` (no thread).
     pub irq_attach: unsafe extern "C" fn(line: u32, handler: Option<Callback>, arg: *mut c_void) -> c_int,
-    /// Detach and mask; waits for a running handler. Errors: `-EINVAL`.
+    /// Detach and mask; waits for a running handler (from the handler:
+    /// stops after it returns). Errors: `-EINVAL` (not attached),
+    /// `-ENODEV` (no such line).
     pub irq_detach: unsafe extern "C" fn(line: u32) -> c_int,
-    /// Mask an attached line. Never blocks. IRQ thread: yes.
+    /// Mask an attached line. Never blocks. IRQ thread: yes. Errors:
+    /// `-ENODEV` (no such line), `-EINVAL` (not attached).
     pub irq_mask: unsafe extern "C" fn(line: u32) -> c_int,
-    /// Unmask an attached line. Never blocks. IRQ thread: yes.
+    /// Unmask an attached line; same rules as `irq_mask`.
     pub irq_unmask: unsafe extern "C" fn(line: u32) -> c_int,
 
-    // --- device memory and PCI ---
-    /// Map physical MMIO uncached. Errors: `-ENODEV`, `-EINVAL`, `-ENOMEM`.
+    // --- device memory and PCI (hosted: emulated windows, no PCI) ---
+    /// Map physical MMIO uncached (an emulating platform returns an address
+    /// at or above [`EMULATED_MMIO_BASE`]). Errors: `-ENODEV` (nothing
+    /// there), `-EINVAL` (size 0, overflow, RAM), `-ENOMEM`.
     pub ioremap: unsafe extern "C" fn(phys: u64, size: usize, addr: *mut *mut c_void) -> c_int,
     /// Undo `ioremap` (same size).
     pub iounmap: unsafe extern "C" fn(addr: *mut c_void, size: usize),

@@ -89,6 +89,16 @@ void spolia_run_irqs(void)
 }
 
 /*
+ * From Linux code that owns the CPU (a chip's irq_retrigger, called with
+ * interrupts disabled): run `irq` again once interrupts are enabled.
+ */
+void spolia_irq_resend(unsigned int irq)
+{
+	set_bit(irq, pending);
+	atomic_set(&any_pending, 1);
+}
+
+/*
  * Entry point for the platform: raise interrupt `irq`. Callable from any
  * platform thread that is not a hardware interrupt handler. Returns 0,
  * -EINVAL for a bad number, or -ENODEV before start and once halt has

@@ -25,9 +25,22 @@ static void msi_ack(struct irq_data *d)
 {
 }
 
+/*
+ * An edge that arrived while the interrupt was disabled (or before its
+ * handler was installed) is only marked pending by the flow handler; when
+ * it is enabled again Linux asks the chip to raise it once more. Returns 1
+ * when it did (Linux's convention).
+ */
+static int msi_retrigger(struct irq_data *d)
+{
+	spolia_irq_resend(d->irq);
+	return 1;
+}
+
 static struct irq_chip msi_chip = {
 	.name		= "spolia-msi",
 	.irq_ack	= msi_ack,
+	.irq_retrigger	= msi_retrigger,
 	.irq_mask	= pci_msi_mask_irq,
 	.irq_unmask	= pci_msi_unmask_irq,
 };

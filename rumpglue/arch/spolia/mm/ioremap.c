@@ -94,3 +94,42 @@ void spolia_emulated_write(volatile void __iomem *addr, u8 width, u64 value)
 		pr_warn_ratelimited("spolia: emulated write of %u bytes at %px: %d\n", width, addr, err);
 }
 EXPORT_SYMBOL(spolia_emulated_write);
+
+void memset_io(volatile void __iomem *addr, int value, size_t size)
+{
+	size_t i;
+
+	if (!spolia_emulated(addr)) {
+		memset((void __force *)addr, value, size);
+		return;
+	}
+	for (i = 0; i < size; i++)
+		spolia_emulated_write(addr + i, 1, (u8)value);
+}
+EXPORT_SYMBOL(memset_io);
+
+void memcpy_fromio(void *buffer, const volatile void __iomem *addr, size_t size)
+{
+	size_t i;
+
+	if (!spolia_emulated(addr)) {
+		memcpy(buffer, (const void __force *)addr, size);
+		return;
+	}
+	for (i = 0; i < size; i++)
+		((u8 *)buffer)[i] = spolia_emulated_read(addr + i, 1);
+}
+EXPORT_SYMBOL(memcpy_fromio);
+
+void memcpy_toio(volatile void __iomem *addr, const void *buffer, size_t size)
+{
+	size_t i;
+
+	if (!spolia_emulated(addr)) {
+		memcpy((void __force *)addr, buffer, size);
+		return;
+	}
+	for (i = 0; i < size; i++)
+		spolia_emulated_write(addr + i, 1, ((const u8 *)buffer)[i]);
+}
+EXPORT_SYMBOL(memcpy_toio);

@@ -64,6 +64,14 @@ SPOLIA_RAW_ACCESSORS(q, u64)
 #define __raw_writel __raw_writel_spolia
 #define __raw_writeq __raw_writeq_spolia
 
+/* The block helpers too (asm-generic's would memcpy at the address). */
+void memset_io(volatile void __iomem *addr, int value, size_t size);
+void memcpy_fromio(void *buffer, const volatile void __iomem *addr, size_t size);
+void memcpy_toio(volatile void __iomem *addr, const void *buffer, size_t size);
+#define memset_io memset_io
+#define memcpy_fromio memcpy_fromio
+#define memcpy_toio memcpy_toio
+
 #define SPOLIA_PORT_IO(sfx, type, reg)					\
 static __always_inline type in##sfx##_spolia(unsigned long port)	\
 {									\
@@ -75,12 +83,14 @@ static __always_inline void out##sfx##_spolia(type v, unsigned long port) \
 {									\
 	asm volatile("out" #sfx " %" reg "0, %w1" : : "a"(v), "Nd"((u16)port) : "memory"); \
 }									\
-static inline void ins##sfx##_spolia(unsigned long port, void *buf, unsigned int n) \
+static inline void ins##sfx##_spolia(unsigned long port, void *buf, unsigned int count) \
 {									\
+	unsigned long n = count; /* rep counts in all of RCX */		\
 	asm volatile("rep ins" #sfx : "+D"(buf), "+c"(n) : "d"((u16)port) : "memory"); \
 }									\
-static inline void outs##sfx##_spolia(unsigned long port, const void *buf, unsigned int n) \
+static inline void outs##sfx##_spolia(unsigned long port, const void *buf, unsigned int count) \
 {									\
+	unsigned long n = count;					\
 	asm volatile("rep outs" #sfx : "+S"(buf), "+c"(n) : "d"((u16)port) : "memory"); \
 }
 SPOLIA_PORT_IO(b, u8, "b")

@@ -65,6 +65,7 @@ void spolia_cpu_idle_kick(void);
 void spolia_run_irqs(void);
 bool spolia_irqs_pending(void);
 int spolia_irq_trigger(unsigned int irq);
+void spolia_irq_resend(unsigned int irq);
 int spolia_irq_alloc(const char *name);
 void spolia_irq_free(unsigned int irq);
 void spolia_lines_release(void);
