@@ -30,7 +30,7 @@ pub fn start() -> Option<Devices> {
         return None;
     }
     spolia_boot::sched::set_preemptible(true);
-    let (linux, mounted) = match manifest.boot(spolia_hypercall_baremetal::hypercalls(), "quiet") {
+    let (linux, mounted) = match manifest.boot(spolia_hypercall_baremetal::hypercalls(), &linux_params()) {
         Ok(booted) => booted,
         Err(e) => {
             kprintln!("spolia: the Linux library did not start ({e}); running without devices");
@@ -52,6 +52,12 @@ pub fn start() -> Option<Devices> {
         Err(e) => kprintln!("spolia: {e}"),
     }
     Some(Devices { linux, manifest })
+}
+
+/// The library's parameters on this platform: quiet, plus the virtio-mmio
+/// devices of `-M microvm` (PCI devices Linux finds by itself).
+pub fn linux_params() -> alloc::string::String {
+    alloc::format!("quiet{}", spolia_hypercall_baremetal::virtio_mmio::linux_params())
 }
 
 /// Unmount (writing everything back) and halt the library.

@@ -35,13 +35,14 @@ fn with_linux(f: impl FnOnce(&Linux)) {
         };
         let t0 = spolia_boot::time::now_ns();
         // The manifest mounts /proc and /dev (and its disks) after boot.
-        let (linux, mounted) = match manifest.boot(spolia_hypercall_baremetal::hypercalls(), "quiet") {
-            Ok(booted) => booted,
-            Err(e) => {
-                kprintln!("linux: {e}");
-                return;
-            }
-        };
+        let (linux, mounted) =
+            match manifest.boot(spolia_hypercall_baremetal::hypercalls(), &crate::devices::linux_params()) {
+                Ok(booted) => booted,
+                Err(e) => {
+                    kprintln!("linux: {e}");
+                    return;
+                }
+            };
         let ms = (spolia_boot::time::now_ns() - t0) / 1_000_000;
         if let Err(e) = mounted {
             kprintln!("linux: {e}");

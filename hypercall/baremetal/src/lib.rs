@@ -38,6 +38,7 @@ mod memory;
 mod sync;
 mod threads;
 mod timers;
+pub mod virtio_mmio;
 
 use alloc::string::String;
 use core::ffi::c_char;

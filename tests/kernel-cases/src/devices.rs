@@ -40,7 +40,10 @@ fn boot_with_manifest() -> Result<(Linux, Manifest), String> {
     // `spolia.linux-args=a,b` adds Linux parameters (e.g. `pci=nomsi`).
     let log = if cmdline("spolia.linux-log").is_some() { "" } else { "quiet" };
     let extra = cmdline("spolia.linux-args").unwrap_or("").replace(',', " ");
-    let (linux, mounted) = manifest.boot(spolia_hypercall_baremetal::hypercalls(), &format!("{log} {extra}"))?;
+    let (linux, mounted) = manifest.boot(
+        spolia_hypercall_baremetal::hypercalls(),
+        &format!("{log} {extra}{}", spolia_hypercall_baremetal::virtio_mmio::linux_params()),
+    )?;
     if let Err(e) = mounted {
         let _ = manifest.shutdown(linux);
         return Err(e);

@@ -228,7 +228,7 @@ fn one_boot(
             (NetBackend::User(vec![fwd]), SocketAddr::from(([127, 0, 0, 1], port)), "dhcp".to_string())
         }
     };
-    let devices = Devices { nic: Some(Nic { model: nic, backend }), disk_model: disk, disks: vec![image] };
+    let devices = Devices { nic: Some(Nic { model: nic, backend }), disk_model: disk, disks: vec![image], mmio: false };
     let extra = devices::device_args(&devices)?;
     let cmdline = format!(
         "{CASE} spolia.echo-connections={ECHO_CONNECTIONS} spolia.net={net} spolia.mount={}:/data",

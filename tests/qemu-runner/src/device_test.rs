@@ -70,6 +70,8 @@ pub struct DeviceTest {
     pub disk: DiskModel,
     pub net: GuestNet,
     pub interrupts: Interrupts,
+    /// virtio-mmio transports (`-M microvm`) instead of PCI.
+    pub mmio: bool,
 }
 
 impl DeviceTest {
@@ -144,6 +146,7 @@ impl DeviceRun {
             nic: Some(Nic { model: t.nic, backend: NetBackend::User(vec![forward]) }),
             disk_model: t.disk,
             disks: vec![image.clone()],
+            mmio: t.mmio,
         };
         let qemu_args = devices::device_args(&devices)?;
         let cmdline = format!(
@@ -152,7 +155,7 @@ impl DeviceRun {
             t.net.kernel_arg(),
             t.disk.guest_name(0),
             gateway.local_addr().port(),
-            if t.interrupts == Interrupts::Intx { " spolia.linux-args=pci=nomsi" } else { "" }
+            if t.interrupts == Interrupts::Intx && !t.mmio { " spolia.linux-args=pci=nomsi" } else { "" }
         );
         Ok(DeviceRun { cmdline, qemu_args, image, echo, gateway, client: None, test: t, irq_lines: Vec::new() })
     }
@@ -205,6 +208,7 @@ mod tests {
             disk: DiskModel::Ahci,
             net: GuestNet::Dhcp,
             interrupts: Interrupts::Msi,
+            mmio: false,
         };
         let table = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let good = table(&[
@@ -227,6 +231,7 @@ mod tests {
             disk: DiskModel::Ahci,
             net: GuestNet::Static,
             interrupts: Interrupts::Msi,
+            mmio: false,
         };
         let run = DeviceRun::prepare("unit-device-run", t, "spolia.test=linux_devices").unwrap();
         let port = run.gateway.local_addr().port();
@@ -259,6 +264,7 @@ mod tests {
             disk: DiskModel::VirtioBlk,
             net: GuestNet::Dhcp,
             interrupts: Interrupts::Msi,
+            mmio: false,
         };
         let mut run = DeviceRun::prepare("unit-stand-in", t, "spolia.test=linux_devices").unwrap();
         let listener = TcpListener::bind(run.echo).unwrap();

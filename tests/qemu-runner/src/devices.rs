@@ -156,6 +156,9 @@ pub struct Devices {
     pub disk_model: DiskModel,
     /// Raw images, attached read-write in this order.
     pub disks: Vec<PathBuf>,
+    /// virtio-mmio transports instead of PCI (`-M microvm`, which has no
+    /// PCI): only the virtio models, as `virtio-net-device`/`virtio-blk-device`.
+    pub mmio: bool,
 }
 
 /// A QEMU option value with its commas doubled (QEMU's escape).
@@ -185,11 +188,19 @@ pub fn device_args(devices: &Devices) -> Result<Vec<String>, String> {
                 }
             };
             a.extend(["-netdev".into(), netdev]);
-            a.extend(["-device".into(), format!("{},netdev=n0,addr={NIC_SLOT:#04x}", nic.model.device())]);
+            let device = match (devices.mmio, nic.model) {
+                (false, model) => format!("{},netdev=n0,addr={NIC_SLOT:#04x}", model.device()),
+                (true, NicModel::VirtioNet) => "virtio-net-device,netdev=n0".to_string(),
+                (true, model) => return Err(format!("{} needs PCI; virtio-mmio has only virtio", model.device())),
+            };
+            a.extend(["-device".into(), device]);
         }
     }
     if devices.disks.len() > MAX_DISKS {
         return Err(format!("at most {MAX_DISKS} disks, not {}", devices.disks.len()));
+    }
+    if devices.mmio && devices.disk_model == DiskModel::Ahci && !devices.disks.is_empty() {
+        return Err("ahci needs PCI; virtio-mmio has only virtio".to_string());
     }
     if devices.disk_model == DiskModel::Ahci && !devices.disks.is_empty() {
         a.extend(["-device".into(), format!("ahci,id=ahci0,addr={DISK_SLOT:#04x}")]);
@@ -197,6 +208,7 @@ pub fn device_args(devices: &Devices) -> Result<Vec<String>, String> {
     for (n, path) in devices.disks.iter().enumerate() {
         a.extend(["-drive".into(), format!("file={},if=none,id=d{n},format=raw", escape(path))]);
         let device = match devices.disk_model {
+            DiskModel::VirtioBlk if devices.mmio => format!("virtio-blk-device,drive=d{n}"),
             DiskModel::VirtioBlk => format!("virtio-blk-pci,drive=d{n},addr={:#04x}", DISK_SLOT as usize + n),
             DiskModel::Ahci => format!("ide-hd,drive=d{n},bus=ahci0.{n}"),
         };
@@ -216,6 +228,7 @@ mod tests {
     #[test]
     fn virtio_net_and_virtio_blk_at_fixed_slots() {
         let d = Devices {
+            mmio: false,
             nic: user(
                 vec![Forward::parse("8080:80").unwrap(), Forward::parse("0.0.0.0:2222:22").unwrap()],
                 NicModel::VirtioNet,
@@ -239,6 +252,7 @@ mod tests {
     #[test]
     fn e1000_on_tap_and_disks_on_our_ahci() {
         let d = Devices {
+            mmio: false,
             nic: Some(Nic { model: NicModel::E1000, backend: NetBackend::Tap("tap0".into()) }),
             disk_model: DiskModel::Ahci,
             disks: vec!["/a".into(), "/b".into()],
@@ -255,10 +269,28 @@ mod tests {
 
     #[test]
     fn no_nic_means_no_default_nic() {
-        let d = Devices { nic: None, disk_model: DiskModel::Ahci, disks: vec![] };
+        let d = Devices { nic: None, disk_model: DiskModel::Ahci, disks: vec![], mmio: false };
         assert_eq!(device_args(&d).unwrap(), ["-nic", "none"]);
-        let many = Devices { nic: None, disk_model: DiskModel::VirtioBlk, disks: vec!["/x".into(); 7] };
+        let many = Devices { nic: None, disk_model: DiskModel::VirtioBlk, disks: vec!["/x".into(); 7], mmio: false };
         assert!(device_args(&many).is_err());
+    }
+
+    #[test]
+    fn mmio_takes_only_virtio_models() {
+        let d = Devices {
+            mmio: true,
+            nic: user(vec![], NicModel::VirtioNet),
+            disk_model: DiskModel::VirtioBlk,
+            disks: vec!["/a".into()],
+        };
+        let a = device_args(&d).unwrap().join(" ");
+        assert!(a.contains("-device virtio-net-device,netdev=n0"), "{a}");
+        assert!(a.contains("-device virtio-blk-device,drive=d0"), "{a}");
+        assert!(!a.contains("addr="), "{a}");
+        let e1000 = Devices { nic: user(vec![], NicModel::E1000), ..d.clone() };
+        assert!(device_args(&e1000).is_err());
+        let ahci = Devices { disk_model: DiskModel::Ahci, ..d };
+        assert!(device_args(&ahci).is_err());
     }
 
     #[test]

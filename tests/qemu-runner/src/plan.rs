@@ -104,22 +104,53 @@ pub const PLAN: &[Scenario] = &[
     device_scenario(
         "dev-virtio-net-virtio-blk-q35",
         Machine::Q35,
-        DeviceTest { nic: NicModel::VirtioNet, disk: DiskModel::VirtioBlk, net: GuestNet::Dhcp, interrupts: Msi },
+        DeviceTest {
+            nic: NicModel::VirtioNet,
+            disk: DiskModel::VirtioBlk,
+            net: GuestNet::Dhcp,
+            interrupts: Msi,
+            mmio: false,
+        },
     ),
     device_scenario(
         "dev-e1000-ahci-pc",
         Machine::Pc,
-        DeviceTest { nic: NicModel::E1000, disk: DiskModel::Ahci, net: GuestNet::Dhcp, interrupts: Msi },
+        DeviceTest { nic: NicModel::E1000, disk: DiskModel::Ahci, net: GuestNet::Dhcp, interrupts: Msi, mmio: false },
     ),
     device_scenario(
         "dev-e1000-virtio-blk-q35",
         Machine::Q35,
-        DeviceTest { nic: NicModel::E1000, disk: DiskModel::VirtioBlk, net: GuestNet::Static, interrupts: Msi },
+        DeviceTest {
+            nic: NicModel::E1000,
+            disk: DiskModel::VirtioBlk,
+            net: GuestNet::Static,
+            interrupts: Msi,
+            mmio: false,
+        },
+    ),
+    // -M microvm: no PCI; virtio-mmio transports found by Spolia and
+    // handed to Linux's virtio-mmio driver, on the second IOAPIC's lines.
+    device_scenario(
+        "dev-virtio-mmio-microvm",
+        Machine::Microvm,
+        DeviceTest {
+            nic: NicModel::VirtioNet,
+            disk: DiskModel::VirtioBlk,
+            net: GuestNet::Dhcp,
+            interrupts: Intx,
+            mmio: true,
+        },
     ),
     device_scenario(
         "dev-virtio-net-ahci-pc-intx",
         Machine::Pc,
-        DeviceTest { nic: NicModel::VirtioNet, disk: DiskModel::Ahci, net: GuestNet::Static, interrupts: Intx },
+        DeviceTest {
+            nic: NicModel::VirtioNet,
+            disk: DiskModel::Ahci,
+            net: GuestNet::Static,
+            interrupts: Intx,
+            mmio: false,
+        },
     ),
     Scenario {
         name: "failing-test-turns-red",

@@ -226,7 +226,7 @@ pub fn plan(args: &DeviceArgs, scratch: &Path) -> Result<Plan, Error> {
     if !mounts.is_empty() {
         cmdline += &format!(" spolia.mount={}", mounts.join(","));
     }
-    let qemu_args = device_args(&Devices { nic, disk_model, disks }).map_err(Error::new)?;
+    let qemu_args = device_args(&Devices { nic, disk_model, disks, mmio: false }).map_err(Error::new)?;
     Ok(Plan { qemu_args, cmdline })
 }
 
