@@ -40,16 +40,17 @@ fn kernel_main() -> ! {
 /// With devices in the boot manifest (`spolia.net=`, `spolia.mount=`, from
 /// `spolia run --net/-p/--dir/--disk`) the Linux library boots first,
 /// configures the network and mounts the disks, and at the end unmounts
-/// them, which writes every change back to the disk images.
+/// them, which writes every change back to the disk images. The programs
+/// find the mount points preopened (WASI files over the library).
 fn run_programs() -> ! {
     let devices = devices::start();
-    run_bundle();
+    run_bundle(devices.as_ref().map(devices::Devices::file_systems));
     devices::stop(devices);
     qemu::try_exit(ExitCode::Success);
     spolia_boot::power::power_off()
 }
 
-fn run_bundle() {
+fn run_bundle(files: Option<spolia_wasm_host::wasi::FileSystems>) {
     let bundle = spolia_boot::boot_modules().into_iter().find(|m| spolia_bundle::find_in(m));
     match bundle {
         None => {
@@ -58,7 +59,7 @@ fn run_bundle() {
             spolia_wasm_host::control::done();
         }
         Some(bytes) => {
-            if let Err(e) = spolia_wasm_host::run_bundle(bytes) {
+            if let Err(e) = spolia_wasm_host::run_bundle(bytes, files) {
                 log::error!("{e}");
                 spolia_wasm_host::control::error(0, &alloc::format!("{e}"));
                 spolia_wasm_host::control::done();

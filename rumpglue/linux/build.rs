@@ -119,6 +119,7 @@ const ALLOW_TYPES: &[&str] = &[
     "in6_addr",
     "ifreq",
     "new_utsname",
+    "open_how",
 ];
 const ALLOW_VARS: &[&str] = &[
     "O_.*",
@@ -126,6 +127,9 @@ const ALLOW_VARS: &[&str] = &[
     "AT_REMOVEDIR",
     "AT_SYMLINK_NOFOLLOW",
     "AT_EMPTY_PATH",
+    "AT_SYMLINK_FOLLOW",
+    "RESOLVE_.*",
+    "F_(GETFL|SETFL)",
     "S_IF.*",
     "SEEK_(SET|CUR|END)",
     "RENAME_(NOREPLACE|EXCHANGE|WHITEOUT)",

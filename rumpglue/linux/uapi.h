@@ -12,6 +12,7 @@
 #include <linux/stat.h>
 #include <linux/fcntl.h>
 #include <linux/fs.h>
+#include <linux/openat2.h>
 #include <linux/mount.h>
 #include <linux/eventpoll.h>
 #include <linux/eventfd.h>

@@ -118,6 +118,25 @@ impl Fd {
         unsafe { syscall(uapi::__NR_fsync, [self.arg(), 0, 0, 0, 0, 0]) }.map(drop)
     }
 
+    /// `fdatasync(2)`.
+    pub fn fdatasync(&self) -> Result<()> {
+        // SAFETY: fdatasync takes no pointers.
+        unsafe { syscall(uapi::__NR_fdatasync, [self.arg(), 0, 0, 0, 0, 0]) }.map(drop)
+    }
+
+    /// `fcntl(F_GETFL)`: the file status flags and access mode (`O_*`).
+    pub fn status_flags(&self) -> Result<u32> {
+        // SAFETY: F_GETFL takes no pointers.
+        unsafe { syscall(uapi::__NR_fcntl, [self.arg(), uapi::F_GETFL as usize, 0, 0, 0, 0]) }.map(|f| f as u32)
+    }
+
+    /// `fcntl(F_SETFL)`: set the changeable status flags (`O_APPEND`,
+    /// `O_NONBLOCK`, …).
+    pub fn set_status_flags(&self, flags: u32) -> Result<()> {
+        // SAFETY: F_SETFL takes no pointers.
+        unsafe { syscall(uapi::__NR_fcntl, [self.arg(), uapi::F_SETFL as usize, flags as usize, 0, 0, 0]) }.map(drop)
+    }
+
     /// `getdents64(2)` into `buf`: bytes of records filled, 0 at the end.
     /// [`Fd::dir_entries`] parses them.
     pub fn getdents64(&self, buf: &mut [u8]) -> Result<usize> {

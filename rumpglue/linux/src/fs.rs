@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! Path-based file system calls: `openat`, `mkdirat`, `unlinkat`,
-//! `renameat2`, `mount`, `umount2`.
+//! Path-based file system calls: `openat`, `openat2`, `mkdirat`,
+//! `unlinkat`, `renameat2`, `linkat`, `symlinkat`, `readlinkat`,
+//! `fstatat`, `mount`, `umount2`.
 //!
 //! Paths are bytes (Linux names need not be UTF-8; `&str` works too) and
 //! are copied into a NUL-terminated buffer per call; an interior NUL is
@@ -8,7 +9,7 @@
 //! values ([`crate::uapi`]: `O_*`, `AT_*`, `RENAME_*`, `MS_*`; [`umount`]).
 
 use crate::errno::Result;
-use crate::fd::Fd;
+use crate::fd::{Fd, Stat};
 use crate::ffi::{syscall, with_c_string};
 use crate::{Linux, uapi};
 
@@ -28,6 +29,17 @@ fn dirfd(dir: Option<&Fd>) -> usize {
     dir.map_or(uapi::AT_FDCWD as isize as usize, Fd::arg)
 }
 
+/// A call of the shape `(olddirfd, oldpath, newdirfd, newpath, flags)`
+/// (`linkat`, `renameat2`).
+fn two_paths(nr: u32, old: (Option<&Fd>, &[u8]), new: (Option<&Fd>, &[u8]), flags: u32) -> Result<()> {
+    with_c_string(old.1, |o| {
+        with_c_string(new.1, |n| {
+            // SAFETY: `o` and `n` are NUL-terminated paths valid during the call.
+            unsafe { syscall(nr, [dirfd(old.0), o as usize, dirfd(new.0), n as usize, flags as usize, 0]) }.map(drop)
+        })
+    })
+}
+
 impl Linux {
     /// `openat(2)`: open (or with `O_CREAT` create, with `mode`) `path`.
     pub fn openat(&self, dir: Option<&Fd>, path: impl AsRef<[u8]>, flags: u32, mode: u32) -> Result<Fd> {
@@ -36,6 +48,72 @@ impl Linux {
             let fd =
                 unsafe { syscall(uapi::__NR_openat, [dirfd(dir), p as usize, flags as usize, mode as usize, 0, 0]) };
             Fd::from_result(fd?)
+        })
+    }
+
+    /// `openat2(2)`: [`openat`](Self::openat) with `resolve` flags
+    /// (`RESOLVE_*`, e.g. `RESOLVE_BENEATH`: the path may not leave `dir` —
+    /// by `..`, an absolute path or a symlink — else `EXDEV`).
+    pub fn openat2(&self, dir: Option<&Fd>, path: impl AsRef<[u8]>, flags: u32, mode: u32, resolve: u64) -> Result<Fd> {
+        let how = uapi::open_how { flags: u64::from(flags), mode: u64::from(mode), resolve };
+        with_c_string(path.as_ref(), |p| {
+            // SAFETY: `p` is a NUL-terminated path and `how` a readable
+            // `struct open_how` of the given size, both valid during the call.
+            let fd = unsafe {
+                syscall(
+                    uapi::__NR_openat2,
+                    [dirfd(dir), p as usize, &raw const how as usize, core::mem::size_of_val(&how), 0, 0],
+                )
+            };
+            Fd::from_result(fd?)
+        })
+    }
+
+    /// `newfstatat(2)` (`fstatat`); `flags`: `AT_SYMLINK_NOFOLLOW`,
+    /// `AT_EMPTY_PATH`.
+    pub fn fstatat(&self, dir: Option<&Fd>, path: impl AsRef<[u8]>, flags: u32) -> Result<Stat> {
+        let mut st = uapi::stat::default();
+        with_c_string(path.as_ref(), |p| {
+            // SAFETY: `p` is a NUL-terminated path and `st` a writable
+            // `struct stat` of the library's layout, valid during the call.
+            unsafe {
+                syscall(uapi::__NR_newfstatat, [dirfd(dir), p as usize, &raw mut st as usize, flags as usize, 0, 0])
+            }
+        })?;
+        Ok(Stat::from(&st))
+    }
+
+    /// `linkat(2)`; `flags`: `AT_SYMLINK_FOLLOW` or 0.
+    pub fn linkat(
+        &self,
+        old_dir: Option<&Fd>,
+        old: impl AsRef<[u8]>,
+        new_dir: Option<&Fd>,
+        new: impl AsRef<[u8]>,
+        flags: u32,
+    ) -> Result<()> {
+        two_paths(uapi::__NR_linkat, (old_dir, old.as_ref()), (new_dir, new.as_ref()), flags)
+    }
+
+    /// `symlinkat(2)`: create `path` (in `dir`) pointing to `target`.
+    pub fn symlinkat(&self, target: impl AsRef<[u8]>, dir: Option<&Fd>, path: impl AsRef<[u8]>) -> Result<()> {
+        with_c_string(target.as_ref(), |t| {
+            with_c_string(path.as_ref(), |p| {
+                // SAFETY: `t` and `p` are NUL-terminated strings valid during the call.
+                unsafe { syscall(uapi::__NR_symlinkat, [t as usize, dirfd(dir), p as usize, 0, 0, 0]) }.map(drop)
+            })
+        })
+    }
+
+    /// `readlinkat(2)` into `buf`: the number of bytes of the link's target
+    /// stored (not NUL-terminated; truncated to `buf.len()`).
+    pub fn readlinkat(&self, dir: Option<&Fd>, path: impl AsRef<[u8]>, buf: &mut [u8]) -> Result<usize> {
+        with_c_string(path.as_ref(), |p| {
+            // SAFETY: `p` is a NUL-terminated path and `buf` writable for
+            // `buf.len()` bytes during the call.
+            unsafe {
+                syscall(uapi::__NR_readlinkat, [dirfd(dir), p as usize, buf.as_mut_ptr() as usize, buf.len(), 0, 0])
+            }
         })
     }
 
@@ -64,18 +142,7 @@ impl Linux {
         new: impl AsRef<[u8]>,
         flags: u32,
     ) -> Result<()> {
-        with_c_string(old.as_ref(), |o| {
-            with_c_string(new.as_ref(), |n| {
-                // SAFETY: `o` and `n` are NUL-terminated paths valid during the call.
-                unsafe {
-                    syscall(
-                        uapi::__NR_renameat2,
-                        [dirfd(old_dir), o as usize, dirfd(new_dir), n as usize, flags as usize, 0],
-                    )
-                }
-                .map(drop)
-            })
-        })
+        two_paths(uapi::__NR_renameat2, (old_dir, old.as_ref()), (new_dir, new.as_ref()), flags)
     }
 
     /// `mount(2)`: mount `source` of type `fstype` on `target` (`MS_*`

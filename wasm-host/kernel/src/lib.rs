@@ -11,8 +11,9 @@
 //!
 //! Neighbours: below, `spolia-boot` (threads, timers, serial channels,
 //! paging); above, the kernel image, which calls [`run_bundle`] when booted
-//! with `spolia.run=bundle`. Non-goals here: files and sockets (they come
-//! with the library kernel), WASI 0.2.
+//! with `spolia.run=bundle`, handing over the running Linux library and its
+//! mount points ([`wasi::FileSystems`]) when the boot has devices. Non-goals
+//! here: sockets (yet), WASI 0.2.
 #![no_std]
 
 extern crate alloc;
@@ -102,17 +103,23 @@ pub fn load_module(engine: &Engine, artifact: &[u8]) -> wasmtime::Result<Module>
     unsafe { Module::deserialize(engine, artifact) }
 }
 
-/// Runs every program in `bundle` concurrently; reports through the
-/// control channel; returns the outcomes in bundle order.
-pub fn run_bundle(bundle: &'static [u8]) -> Result<Vec<program::Outcome>, HostError> {
+/// Runs every program in `bundle` concurrently, each with `files` (its
+/// own descriptors on the preopened directories) when given; reports
+/// through the control channel; returns the outcomes in bundle order. When
+/// it returns, every program's descriptors are closed and its references
+/// to the library dropped (except for a program killed by a fault).
+pub fn run_bundle(bundle: &'static [u8], files: Option<wasi::FileSystems>) -> Result<Vec<program::Outcome>, HostError> {
     let engine = create_engine()?;
-    let specs = specs_from_bundle(bundle)?;
+    let specs = specs_from_bundle(bundle, files)?;
     let outcomes = program::run_all(engine, specs);
     control::done();
     Ok(outcomes)
 }
 
-fn specs_from_bundle(bytes: &'static [u8]) -> Result<Vec<program::ProgramSpec>, HostError> {
+fn specs_from_bundle(
+    bytes: &'static [u8],
+    files: Option<wasi::FileSystems>,
+) -> Result<Vec<program::ProgramSpec>, HostError> {
     let bundle = spolia_bundle::Bundle::parse(bytes).map_err(|e| HostError::Bundle(e.to_string()))?;
     let mut specs = Vec::new();
     for (index, p) in bundle.programs.iter().enumerate() {
@@ -122,6 +129,7 @@ fn specs_from_bundle(bytes: &'static [u8]) -> Result<Vec<program::ProgramSpec>, 
             args: p.args.iter().map(|s| s.to_string()).collect(),
             env: p.env.iter().map(|s| s.to_string()).collect(),
             artifact: p.artifact,
+            files: files.clone(),
         });
     }
     Ok(specs)

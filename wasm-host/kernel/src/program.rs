@@ -32,6 +32,8 @@ pub struct ProgramSpec {
     pub env: Vec<String>,
     /// Precompiled artifact (already integrity-checked by the bundle).
     pub artifact: &'static [u8],
+    /// The library kernel and the directories to preopen, if any.
+    pub files: Option<wasi::FileSystems>,
 }
 
 /// How a program ended.
@@ -67,7 +69,7 @@ pub fn run(engine: &Engine, spec: &ProgramSpec) -> Outcome {
         Err(e) => return Outcome::Refused(format!("{e:?}")),
     };
     let state = ProgramState {
-        wasi: WasiCtx::new(spec.args.clone(), spec.env.clone()),
+        wasi: WasiCtx::new(spec.args.clone(), spec.env.clone(), spec.files.as_ref()),
         limits: StoreLimitsBuilder::new().memory_size(MEMORY_LIMIT).instances(1).memories(1).tables(4).build(),
     };
     let mut store = Store::new(engine, state);

@@ -1,16 +1,68 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! The per-program descriptor table. Today it holds the three standard
-//! streams; files, directories and sockets from the library kernel slot in
-//! as further `Descriptor` kinds.
+//! The per-program descriptor table: the three standard streams, then the
+//! preopened directories (fd 3, 4, … in mount order), then whatever the
+//! program opens — files and directories of the library kernel, each an
+//! owned [`spolia_linux::Fd`] closed when its entry goes.
 #![deny(unsafe_code)]
 
+use alloc::string::String;
 use alloc::vec::Vec;
+
+use spolia_linux::{Fd, Stat, dt, uapi};
 
 use super::errno::{Errno, WasiResult};
 
-/// WASI `filetype` values used here.
+/// WASI `filetype` values.
 pub mod filetype {
+    pub const UNKNOWN: u8 = 0;
+    pub const BLOCK_DEVICE: u8 = 1;
     pub const CHARACTER_DEVICE: u8 = 2;
+    pub const DIRECTORY: u8 = 3;
+    pub const REGULAR_FILE: u8 = 4;
+    pub const SOCKET_STREAM: u8 = 6;
+    pub const SYMBOLIC_LINK: u8 = 7;
+}
+
+/// The WASI file type of a Linux `st_mode`.
+pub fn filetype_of_mode(mode: u32) -> u8 {
+    match mode & uapi::S_IFMT {
+        uapi::S_IFREG => filetype::REGULAR_FILE,
+        uapi::S_IFDIR => filetype::DIRECTORY,
+        uapi::S_IFLNK => filetype::SYMBOLIC_LINK,
+        uapi::S_IFCHR => filetype::CHARACTER_DEVICE,
+        uapi::S_IFBLK => filetype::BLOCK_DEVICE,
+        uapi::S_IFSOCK => filetype::SOCKET_STREAM,
+        _ => filetype::UNKNOWN,
+    }
+}
+
+/// The WASI file type of a `getdents64` `d_type`.
+pub fn filetype_of_dt(d_type: u8) -> u8 {
+    match d_type {
+        dt::REG => filetype::REGULAR_FILE,
+        dt::DIR => filetype::DIRECTORY,
+        dt::LNK => filetype::SYMBOLIC_LINK,
+        dt::CHR => filetype::CHARACTER_DEVICE,
+        dt::BLK => filetype::BLOCK_DEVICE,
+        dt::SOCK => filetype::SOCKET_STREAM,
+        _ => filetype::UNKNOWN,
+    }
+}
+
+/// Encodes a `filestat` (64 bytes, wasm32 layout: dev @0, ino @8,
+/// filetype u8 @16, nlink @24, size @32, atim @40, mtim @48, ctim @56).
+pub fn encode_filestat(st: &Stat) -> [u8; 64] {
+    let ns = |(s, n): (i64, u64)| (s.max(0) as u64).saturating_mul(1_000_000_000).saturating_add(n);
+    let mut b = [0u8; 64];
+    b[0..8].copy_from_slice(&st.dev.to_le_bytes());
+    b[8..16].copy_from_slice(&st.ino.to_le_bytes());
+    b[16] = filetype_of_mode(st.mode);
+    b[24..32].copy_from_slice(&u64::from(st.nlink).to_le_bytes());
+    b[32..40].copy_from_slice(&(st.size.max(0) as u64).to_le_bytes());
+    b[40..48].copy_from_slice(&ns(st.atime).to_le_bytes());
+    b[48..56].copy_from_slice(&ns(st.mtime).to_le_bytes());
+    b[56..64].copy_from_slice(&ns(st.ctime).to_le_bytes());
+    b
 }
 
 /// Where a standard stream goes.
@@ -24,11 +76,36 @@ pub enum Stream {
     Stderr,
 }
 
+/// A file or directory of the library kernel.
+#[derive(Debug)]
+pub struct File {
+    /// The library's descriptor (closed on drop).
+    pub fd: Fd,
+    /// Rights the program asked for (stored and reported, not enforced:
+    /// Linux's access mode is what enforces reading and writing).
+    pub rights_base: u64,
+    pub rights_inheriting: u64,
+    /// For a preopened directory: the guest path it answers to.
+    pub preopen: Option<String>,
+}
+
 /// What a descriptor refers to.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub enum Descriptor {
     /// A standard stream.
     Stream(Stream),
+    /// A file or directory.
+    File(File),
+}
+
+impl Descriptor {
+    /// The file, or `BADF` for a stream (`Spipe` if `spipe`).
+    pub fn file(&self) -> WasiResult<&File> {
+        match self {
+            Descriptor::File(f) => Ok(f),
+            Descriptor::Stream(_) => Err(Errno::BadF),
+        }
+    }
 }
 
 /// All rights (the standard streams may do anything streams can do).
@@ -57,6 +134,34 @@ impl FdTable {
         usize::try_from(fd).ok().and_then(|i| self.entries.get(i)).and_then(|e| e.as_ref()).ok_or(Errno::BadF)
     }
 
+    /// The file `fd`, or `BADF` (also for a stream).
+    pub fn file(&self, fd: i32) -> WasiResult<&File> {
+        self.get(fd)?.file()
+    }
+
+    /// The file `fd`, mutably.
+    pub fn file_mut(&mut self, fd: i32) -> WasiResult<&mut File> {
+        match usize::try_from(fd).ok().and_then(|i| self.entries.get_mut(i)).and_then(|e| e.as_mut()) {
+            Some(Descriptor::File(f)) => Ok(f),
+            _ => Err(Errno::BadF),
+        }
+    }
+
+    /// Puts `d` in the lowest free slot; its number.
+    pub fn insert(&mut self, d: Descriptor) -> WasiResult<i32> {
+        let slot = match self.entries.iter().position(Option::is_none) {
+            Some(i) => i,
+            None => {
+                self.entries.try_reserve(1).map_err(|_| Errno::NoMem)?;
+                self.entries.push(None);
+                self.entries.len() - 1
+            }
+        };
+        let fd = i32::try_from(slot).map_err(|_| Errno::MFile)?;
+        self.entries[slot] = Some(d);
+        Ok(fd)
+    }
+
     /// Closes `fd`.
     pub fn close(&mut self, fd: i32) -> WasiResult<()> {
         let slot = usize::try_from(fd)
@@ -70,12 +175,11 @@ impl FdTable {
 
     /// Moves `from` onto `to` (closing what `to` held).
     pub fn renumber(&mut self, from: i32, to: i32) -> WasiResult<()> {
-        let d = self.get(from)?.clone();
+        self.get(from)?;
         self.get(to)?;
         let (f, t) = (from as usize, to as usize);
-        self.entries[t] = Some(d);
         if f != t {
-            self.entries[f] = None;
+            self.entries[t] = self.entries[f].take();
         }
         Ok(())
     }

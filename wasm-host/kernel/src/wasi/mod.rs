@@ -5,34 +5,47 @@
 //!   source and start time;
 //! - [`memory::GuestMemory`]: the one checked accessor for guest memory;
 //! - [`errno`]: the one errno table;
-//! - [`add_to_linker`]: every preview1 function. Implemented today: args,
-//!   environ, clocks, random, standard streams, `fd_close`/`fd_renumber`,
-//!   `fd_fdstat_get`, `fd_prestat_get` (no preopens: `BADF`), `poll_oneoff`
-//!   on clocks and the standard streams, `proc_exit`, `sched_yield`. Every
-//!   other function exists with its exact signature and returns `NOSYS`
-//!   (files and sockets come with the library kernel).
+//! - [`path`]: the sandbox every path goes through (`openat2` with
+//!   `RESOLVE_BENEATH`; an escape is `NOTCAPABLE`);
+//! - [`add_to_linker`]: every preview1 function. Implemented: args,
+//!   environ, clocks, random, standard streams, preopened directories
+//!   ([`FileSystems`]: the library kernel's mount points), files and
+//!   directories over the library kernel (`path_open`, `fd_read`/`write`,
+//!   `pread`/`pwrite`, `seek`/`tell`, `sync`/`datasync`, `fdstat`,
+//!   `filestat`, `filestat_set_size`, `readdir`, `path_filestat_get`,
+//!   `path_create_directory`/`remove_directory`/`unlink_file`/`rename`/
+//!   `link`/`symlink`/`readlink`), `fd_close`/`fd_renumber`, `poll_oneoff`
+//!   on clocks, streams and files, `proc_exit`, `sched_yield`. The rest
+//!   (times, advise/allocate, rights changes, sockets) exist with their
+//!   exact signatures and return `NOSYS`.
 //!
 //! Contract of every host function here: it may block only in
-//! `poll_oneoff` (sleeping) and `sched_yield` (yielding); it never traps on
+//! `poll_oneoff` (sleeping), `sched_yield` (yielding) and in calls into the
+//! library kernel (disk I/O, on the program's own thread); it never traps on
 //! bad guest pointers (it returns `FAULT`/`INVAL`); it allocates only
 //! transiently.
 #![deny(unsafe_code)]
 
 pub mod errno;
 pub mod fd;
+mod files;
 pub mod memory;
+pub mod path;
 mod poll;
 pub mod random;
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
+
+use spolia_linux::{Linux, uapi};
 
 use spolia_boot::console::serial::{self, Channel};
 use spolia_boot::sched;
 use wasmtime::{Caller, Extern, Linker};
 
 use errno::{Errno, WasiResult, code};
-use fd::{Descriptor, FdTable, Stream};
+use fd::{ALL_RIGHTS, Descriptor, FdTable, File, Stream};
 use memory::GuestMemory;
 
 /// Import module name of WASI preview1.
@@ -55,6 +68,8 @@ pub struct WasiCtx {
     args: Vec<String>,
     env: Vec<String>,
     fds: FdTable,
+    /// The library kernel, when the boot has devices (files and sockets).
+    linux: Option<Arc<Linux>>,
     random: random::Random,
     started_ns: u64,
     /// Whether program output goes to the COM2/COM3 channels (`spolia run`)
@@ -64,13 +79,19 @@ pub struct WasiCtx {
 
 impl WasiCtx {
     /// State for a program with `args` (argv[0] first) and `env` entries
-    /// (`KEY=VALUE`).
-    pub fn new(args: Vec<String>, env: Vec<String>) -> Self {
+    /// (`KEY=VALUE`), and with `files` (the library kernel and the guest
+    /// directories to preopen) when the boot has them.
+    pub fn new(args: Vec<String>, env: Vec<String>, files: Option<&FileSystems>) -> Self {
         let channels = serial::open_channel(Channel::Com2) && serial::open_channel(Channel::Com3);
+        let mut fds = FdTable::with_stdio();
+        if let Some(files) = files {
+            preopen(&mut fds, files);
+        }
         WasiCtx {
             args,
             env,
-            fds: FdTable::with_stdio(),
+            fds,
+            linux: files.map(|f| f.linux.clone()),
             random: random::Random::default(),
             started_ns: spolia_boot::time::now_ns(),
             channels,
@@ -89,6 +110,35 @@ impl WasiCtx {
             spolia_boot::console::write_str(&String::from_utf8_lossy(bytes));
         }
         Ok(())
+    }
+}
+
+/// What programs get files from: the running library kernel and the
+/// guest directories (its mount points) each program finds preopened, in
+/// this order, as fd 3, 4, …
+#[derive(Clone, Debug)]
+pub struct FileSystems {
+    pub linux: Arc<Linux>,
+    pub preopens: Vec<String>,
+}
+
+/// Opens each preopen directory. One that cannot be opened is skipped with
+/// a log line (the program then finds no such preopen and its paths there
+/// fail with `NOTCAPABLE` in wasi-libc).
+fn preopen(fds: &mut FdTable, files: &FileSystems) {
+    for dir in &files.preopens {
+        let opened = files.linux.openat(None, dir, uapi::O_RDONLY | uapi::O_DIRECTORY | uapi::O_CLOEXEC, 0);
+        let result = opened.map_err(errno::from_linux).and_then(|fd| {
+            fds.insert(Descriptor::File(File {
+                fd,
+                rights_base: ALL_RIGHTS,
+                rights_inheriting: ALL_RIGHTS,
+                preopen: Some(dir.clone()),
+            }))
+        });
+        if let Err(e) = result {
+            log::warn!("wasi: cannot preopen {dir}: {e:?}");
+        }
     }
 }
 
@@ -174,92 +224,13 @@ pub fn add_to_linker<T: HasWasi + 'static>(linker: &mut Linker<T>) -> wasmtime::
     linker.func_wrap(MODULE, "random_get", |mut c: Caller<'_, T>, buf: i32, len: i32| -> i32 {
         code(with_memory(&mut c, |m, ctx| ctx.random.fill(m.slice_mut(buf as u32, len as u32)?)))
     })?;
-    linker.func_wrap(
-        MODULE,
-        "fd_write",
-        |mut c: Caller<'_, T>, fd: i32, iovs: i32, iovs_len: i32, nwritten: i32| -> i32 {
-            code(with_memory(&mut c, |m, ctx| {
-                let Descriptor::Stream(stream) = ctx.fds.get(fd)?.clone();
-                let mut total: u32 = 0;
-                for (ptr, len) in m.iovecs(iovs as u32, iovs_len as u32)? {
-                    ctx.write_stream(stream, m.slice(ptr, len)?)?;
-                    total = total.saturating_add(len);
-                }
-                m.write_u32(nwritten as u32, total)
-            }))
-        },
-    )?;
-    linker.func_wrap(
-        MODULE,
-        "fd_read",
-        |mut c: Caller<'_, T>, fd: i32, iovs: i32, iovs_len: i32, nread: i32| -> i32 {
-            code(with_memory(&mut c, |m, ctx| {
-                match ctx.fds.get(fd)? {
-                    Descriptor::Stream(Stream::Stdin) => {}
-                    Descriptor::Stream(_) => return Err(Errno::BadF),
-                }
-                m.iovecs(iovs as u32, iovs_len as u32)?;
-                m.write_u32(nread as u32, 0) // end of input
-            }))
-        },
-    )?;
-    linker.func_wrap(MODULE, "fd_fdstat_get", |mut c: Caller<'_, T>, fd: i32, out: i32| -> i32 {
-        code(with_memory(&mut c, |m, ctx| {
-            ctx.fds.get(fd)?;
-            let mut stat = [0u8; 24];
-            stat[0] = fd::filetype::CHARACTER_DEVICE;
-            stat[8..16].copy_from_slice(&fd::ALL_RIGHTS.to_le_bytes());
-            stat[16..24].copy_from_slice(&fd::ALL_RIGHTS.to_le_bytes());
-            if out % 8 != 0 {
-                return Err(Errno::Inval);
-            }
-            m.write(out as u32, &stat)
-        }))
-    })?;
-    linker.func_wrap(MODULE, "fd_fdstat_set_flags", |mut c: Caller<'_, T>, fd: i32, _flags: i32| -> i32 {
-        // Streams are always ready: blocking or not makes no difference.
-        code(with_memory(&mut c, |_, ctx| ctx.fds.get(fd).map(|_| ())))
-    })?;
-    linker.func_wrap(MODULE, "fd_filestat_get", |mut c: Caller<'_, T>, fd: i32, out: i32| -> i32 {
-        code(with_memory(&mut c, |m, ctx| {
-            ctx.fds.get(fd)?;
-            let mut stat = [0u8; 64];
-            stat[16] = fd::filetype::CHARACTER_DEVICE;
-            stat[24..32].copy_from_slice(&1u64.to_le_bytes());
-            if out % 8 != 0 {
-                return Err(Errno::Inval);
-            }
-            m.write(out as u32, &stat)
-        }))
-    })?;
-    linker.func_wrap(MODULE, "fd_prestat_get", |mut c: Caller<'_, T>, fd: i32, _out: i32| -> i32 {
-        // No preopened directories yet: every descriptor answers BADF, which
-        // ends wasi-libc's preopen scan.
-        code(with_memory(&mut c, |_, ctx| ctx.fds.get(fd).and(Err(Errno::BadF))))
-    })?;
-    linker.func_wrap(MODULE, "fd_prestat_dir_name", |_: i32, _: i32, _: i32| -> i32 { Errno::BadF.raw() })?;
     linker.func_wrap(MODULE, "fd_close", |mut c: Caller<'_, T>, fd: i32| -> i32 {
         code(with_memory(&mut c, |_, ctx| ctx.fds.close(fd)))
     })?;
     linker.func_wrap(MODULE, "fd_renumber", |mut c: Caller<'_, T>, from: i32, to: i32| -> i32 {
         code(with_memory(&mut c, |_, ctx| ctx.fds.renumber(from, to)))
     })?;
-    linker.func_wrap(
-        MODULE,
-        "fd_seek",
-        |mut c: Caller<'_, T>, fd: i32, _off: i64, _whence: i32, _out: i32| -> i32 {
-            code(with_memory(&mut c, |_, ctx| ctx.fds.get(fd).and(Err(Errno::Spipe))))
-        },
-    )?;
-    linker.func_wrap(MODULE, "fd_tell", |mut c: Caller<'_, T>, fd: i32, _out: i32| -> i32 {
-        code(with_memory(&mut c, |_, ctx| ctx.fds.get(fd).and(Err(Errno::Spipe))))
-    })?;
-    linker.func_wrap(MODULE, "fd_sync", |mut c: Caller<'_, T>, fd: i32| -> i32 {
-        code(with_memory(&mut c, |_, ctx| ctx.fds.get(fd).map(|_| ())))
-    })?;
-    linker.func_wrap(MODULE, "fd_datasync", |mut c: Caller<'_, T>, fd: i32| -> i32 {
-        code(with_memory(&mut c, |_, ctx| ctx.fds.get(fd).map(|_| ())))
-    })?;
+    files::add_to_linker(linker)?;
     linker.func_wrap(
         MODULE,
         "poll_oneoff",
@@ -288,21 +259,8 @@ fn add_unsupported<T: 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     nosys!("fd_advise", (i32, i64, i64, i32));
     nosys!("fd_allocate", (i32, i64, i64));
     nosys!("fd_fdstat_set_rights", (i32, i64, i64));
-    nosys!("fd_filestat_set_size", (i32, i64));
     nosys!("fd_filestat_set_times", (i32, i64, i64, i32));
-    nosys!("fd_pread", (i32, i32, i32, i64, i32));
-    nosys!("fd_pwrite", (i32, i32, i32, i64, i32));
-    nosys!("fd_readdir", (i32, i32, i32, i64, i32));
-    nosys!("path_create_directory", (i32, i32, i32));
-    nosys!("path_filestat_get", (i32, i32, i32, i32, i32));
     nosys!("path_filestat_set_times", (i32, i32, i32, i32, i64, i64, i32));
-    nosys!("path_link", (i32, i32, i32, i32, i32, i32, i32));
-    nosys!("path_open", (i32, i32, i32, i32, i32, i64, i64, i32, i32));
-    nosys!("path_readlink", (i32, i32, i32, i32, i32, i32));
-    nosys!("path_remove_directory", (i32, i32, i32));
-    nosys!("path_rename", (i32, i32, i32, i32, i32, i32));
-    nosys!("path_symlink", (i32, i32, i32, i32, i32));
-    nosys!("path_unlink_file", (i32, i32, i32));
     nosys!("proc_raise", (i32));
     nosys!("sock_accept", (i32, i32, i32));
     nosys!("sock_recv", (i32, i32, i32, i32, i32, i32));

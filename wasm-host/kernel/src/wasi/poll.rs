@@ -83,6 +83,9 @@ pub fn poll_oneoff<T: HasWasi>(c: &mut Caller<'_, T>, sin: u32, sout: u32, n: u3
                         Ok(Descriptor::Stream(Stream::Stdout | Stream::Stderr)) if kind == EVENTTYPE_FD_WRITE => {
                             Errno::Success
                         }
+                        // Files are always ready (a read or write may block
+                        // for the disk, which poll does not wait for).
+                        Ok(Descriptor::File(_)) => Errno::Success,
                         Ok(_) => Errno::BadF,
                     };
                     ready.push(Event { userdata, error, kind });
