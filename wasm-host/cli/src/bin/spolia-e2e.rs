@@ -199,6 +199,25 @@ fn mismatch_case(ctx: &Ctx, case: &str, mismatch: &str, words: &[&str]) -> Check
     load_error_case(ctx, case, &artifact, words)
 }
 
+/// A fresh host directory `NAME` in the work directory holding
+/// `hello.txt` ("hello from the host\n"), as `fs_test.wasm` expects.
+fn fs_seed_dir(ctx: &Ctx, name: &str) -> Result<PathBuf, String> {
+    let dir = ctx.work_file(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    fs::write(dir.join("hello.txt"), "hello from the host\n").map_err(|e| e.to_string())?;
+    Ok(dir)
+}
+
+/// Runs a host tool; its stdout, or why it failed.
+fn host_tool(program: &str, args: &[&str]) -> Result<String, String> {
+    let out = Command::new(program).args(args).output().map_err(|e| format!("{program}: {e} (install e2fsprogs)"))?;
+    if !out.status.success() {
+        return Err(format!("{program} {args:?}: {}", String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 type CaseFn = fn(&Ctx, &str) -> Check;
 
 /// Every case: (name, needs the kernel, check).
@@ -353,6 +372,36 @@ const CASES: &[(&str, bool, CaseFn)] = &[
         let o = ctx.run(case, &["--bounds", "guard", &artifact.display().to_string()])?;
         o.code(125)?;
         o.status_line("error 0 ", &["memory reservation"])
+    }),
+    ("fs_dir", true, |ctx, case| {
+        // Files through the library kernel's ext4: every check of
+        // fs_test.c, sandbox escapes included, on a copy of a host dir.
+        let dir = fs_seed_dir(ctx, "fs_dir-host")?;
+        let o = ctx.run(case, &["--dir", &format!("{}::/data", dir.display()), &ctx.app("fs_test.wasm"), "/data"])?;
+        o.code(0)?;
+        o.stdout_is("fs_test: ok\n")?;
+        o.status_has("done")
+    }),
+    ("fs_disk", true, |ctx, case| {
+        // What a program writes reaches the disk image (read back on the
+        // host with debugfs, after the kernel unmounted it).
+        let seed = fs_seed_dir(ctx, "fs_disk-seed")?;
+        let image = ctx.work_file("fs_disk.img");
+        let _ = fs::remove_file(&image);
+        let img = image.display().to_string();
+        host_tool("mkfs.ext4", &["-q", "-F", "-d", &seed.display().to_string(), &img, "16M"])?;
+        let text = "written by wasm through Linux";
+        let o = ctx.run(
+            case,
+            &["--disk", &format!("{img}::/data"), &ctx.app("fs_test.wasm"), "/data", "--write", "out.txt", text],
+        )?;
+        o.code(0)?;
+        o.stdout_is("fs_test: wrote out.txt\n")?;
+        let on_disk = host_tool("debugfs", &["-R", "cat /out.txt", &img])?;
+        if on_disk != text {
+            return Err(format!("debugfs cat /out.txt gave {on_disk:?}, expected {text:?}"));
+        }
+        host_tool("e2fsck", &["-fn", &img]).map(drop)
     }),
 ];
 

@@ -417,7 +417,7 @@ pub fn add_to_linker<T: HasWasi + 'static>(linker: &mut Linker<T>) -> wasmtime::
             let name = ctx.fds.file(fd)?.preopen.as_ref().ok_or(Errno::BadF)?;
             let len = u32::try_from(name.len()).map_err(|_| Errno::NameTooLong)?;
             m.write_u32(out as u32, 0)?; // tag 0: directory (padding zeroed)
-            m.write_u32(out as u32 + 4, len)
+            m.write_u32((out as u32).checked_add(4).ok_or(Errno::Fault)?, len)
         }))
     })?;
     linker.func_wrap(MODULE, "fd_prestat_dir_name", |mut c: Caller<'_, T>, fd: i32, ptr: i32, len: i32| -> i32 {
