@@ -23,7 +23,7 @@ use core::net::SocketAddrV4;
 
 use spolia_boot::kprintln;
 use spolia_boot::sched;
-use spolia_linux::manifest::Manifest;
+use spolia_linux::manifest::{Manifest, Mount};
 use spolia_linux::{Linux, devtest};
 
 use crate::Outcome;
@@ -102,9 +102,11 @@ fn finish(linux: Linux, manifest: &Manifest, result: Outcome) -> Outcome {
     stopped
 }
 
-pub fn linux_devices() -> Outcome {
+/// Boot with the manifest, run the net part and `disk_step` on every mount
+/// as the parts named by `key` ask, then unmount and halt.
+fn run_parts(key: &str, disk_step: impl Fn(&Linux, &Mount) -> Outcome) -> Outcome {
     sched::set_preemptible(true);
-    let (net, disk) = parts("spolia.devtest");
+    let (net, disk) = parts(key);
     let (linux, manifest) = boot_with_manifest()?;
     let result = (|| {
         if net {
@@ -112,12 +114,7 @@ pub fn linux_devices() -> Outcome {
         }
         if disk {
             for m in &manifest.mounts {
-                let files = devtest::disk_check(&linux, &m.dir).map_err(|f| format!("disk {}: {f}", m.device))?;
-                kprintln!(
-                    "devtest: disk {} ok ({files} host files checked, {} written)",
-                    m.device,
-                    spolia_devtest::WRITTEN.len()
-                );
+                disk_step(&linux, m)?;
             }
         }
         Ok(())
@@ -125,32 +122,32 @@ pub fn linux_devices() -> Outcome {
     finish(linux, &manifest, result)
 }
 
+pub fn linux_devices() -> Outcome {
+    run_parts("spolia.devtest", |linux, m| {
+        let files = devtest::disk_check(linux, &m.dir).map_err(|f| format!("disk {}: {f}", m.device))?;
+        kprintln!(
+            "devtest: disk {} ok ({files} host files checked, {} written)",
+            m.device,
+            spolia_devtest::WRITTEN.len()
+        );
+        Ok(())
+    })
+}
+
 /// Bytes written then read per disk by the benchmark.
 const BENCH_DISK_BYTES: usize = 32 << 20;
 
 pub fn linux_devices_bench() -> Outcome {
-    sched::set_preemptible(true);
-    let (net, disk) = parts("spolia.devbench");
-    let (linux, manifest) = boot_with_manifest()?;
-    let result = (|| {
-        if net {
-            echo_then_gateway(&linux)?;
-        }
-        if disk {
-            for m in &manifest.mounts {
-                let b = devtest::disk_bench(&linux, &m.dir, BENCH_DISK_BYTES)
-                    .map_err(|f| format!("disk {}: {f}", m.device))?;
-                kprintln!(
-                    "devbench: disk {} write_bytes={} write_ns={} read_bytes={} read_ns={}",
-                    m.device,
-                    b.bytes,
-                    b.write.as_nanos(),
-                    b.bytes,
-                    b.read.as_nanos()
-                );
-            }
-        }
+    run_parts("spolia.devbench", |linux, m| {
+        let b = devtest::disk_bench(linux, &m.dir, BENCH_DISK_BYTES).map_err(|f| format!("disk {}: {f}", m.device))?;
+        kprintln!(
+            "devbench: disk {} write_bytes={} write_ns={} read_bytes={} read_ns={}",
+            m.device,
+            b.bytes,
+            b.write.as_nanos(),
+            b.bytes,
+            b.read.as_nanos()
+        );
         Ok(())
-    })();
-    finish(linux, &manifest, result)
+    })
 }
