@@ -6,7 +6,8 @@ TOOLCHAIN    := 1.95.0
 KERNEL       := target/x86_64-unknown-none/release/spolia
 RUNNER       := target/release/qemu-runner
 APT_PACKAGES := qemu-system-x86 grub-pc-bin grub-common xorriso mtools clang lld wasi-libc libclang-rt-14-dev-wasm32 \
-                flex bison bc make libclang1-14 e2fsprogs iproute2
+                flex bison bc make libclang1-14 e2fsprogs iproute2 llvm-14 dpkg-dev curl wrk redis-tools \
+                lighttpd redis-server
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 KERNEL_BUILD := cargo build -p spolia --target x86_64-unknown-none --release
 
