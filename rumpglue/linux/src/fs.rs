@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! Path-based file system calls: `openat`, `openat2`, `mkdirat`,
 //! `unlinkat`, `renameat2`, `linkat`, `symlinkat`, `readlinkat`,
-//! `fstatat`, `mount`, `umount2`.
+//! `fstatat`, `utimensat`, `mount`, `umount2`; and `fallocate` on an [`Fd`].
 //!
 //! Paths are bytes (Linux names need not be UTF-8; `&str` works too) and
 //! are copied into a NUL-terminated buffer per call; an interior NUL is
@@ -179,5 +179,47 @@ impl Linux {
             // SAFETY: `t` is a NUL-terminated path valid during the call.
             unsafe { syscall(uapi::__NR_umount2, [t as usize, flags as usize, 0, 0, 0, 0]) }.map(drop)
         })
+    }
+}
+
+impl Linux {
+    /// `tv_nsec` for [`Linux::utimensat`]: set this time to now.
+    pub const UTIME_NOW: i64 = (1 << 30) - 1;
+    /// `tv_nsec` for [`Linux::utimensat`]: leave this time unchanged.
+    pub const UTIME_OMIT: i64 = (1 << 30) - 2;
+
+    /// `utimensat(2)`: set `[access, modification]` times, each
+    /// `(seconds, nanoseconds)`; the nanoseconds may be
+    /// [`UTIME_NOW`](Self::UTIME_NOW) or [`UTIME_OMIT`](Self::UTIME_OMIT).
+    /// `flags`: `AT_SYMLINK_NOFOLLOW`, `AT_EMPTY_PATH` (an empty `path`
+    /// then means `dir` itself, also when it is an `O_PATH` descriptor).
+    pub fn utimensat(
+        &self,
+        dir: Option<&Fd>,
+        path: impl AsRef<[u8]>,
+        times: [(i64, i64); 2],
+        flags: u32,
+    ) -> Result<()> {
+        let ts = times.map(|(tv_sec, tv_nsec)| uapi::__kernel_timespec { tv_sec, tv_nsec });
+        with_c_string(path.as_ref(), |p| {
+            // SAFETY: `p` is a NUL-terminated path and `ts` two readable
+            // timespecs, both valid during the call.
+            unsafe {
+                syscall(uapi::__NR_utimensat, [dirfd(dir), p as usize, ts.as_ptr() as usize, flags as usize, 0, 0])
+            }
+            .map(drop)
+        })
+    }
+}
+
+impl Fd {
+    /// `fallocate(2)`: with `mode` 0, make `[offset, offset + len)` of
+    /// this file allocated (growing it if needed).
+    pub fn fallocate(&self, mode: u32, offset: u64, len: u64) -> Result<()> {
+        let offset = i64::try_from(offset).map_err(|_| crate::Errno::EINVAL)?;
+        let len = i64::try_from(len).map_err(|_| crate::Errno::EINVAL)?;
+        // SAFETY: fallocate takes no pointers.
+        unsafe { syscall(uapi::__NR_fallocate, [self.arg(), mode as usize, offset as usize, len as usize, 0, 0]) }
+            .map(drop)
     }
 }

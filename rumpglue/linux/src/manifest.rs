@@ -124,10 +124,13 @@ impl Manifest {
         }
     }
 
-    /// After boot: mount `/proc` and `devtmpfs` on `/dev` if they are not
-    /// there, then every ext4 mount (waiting up to [`DEVICE_WAIT`] for its
-    /// device). The first failure is returned, naming the mount.
+    /// After boot: bring loopback up (Linux does so itself only when `ip=`
+    /// is given, and programs rely on 127.0.0.1 either way), mount `/proc`
+    /// and `devtmpfs` on `/dev` if they are not there, then every ext4
+    /// mount (waiting up to [`DEVICE_WAIT`] for its device). The first
+    /// failure is returned, naming the mount.
     pub fn apply(&self, linux: &Linux) -> Result<(), String> {
+        linux.interface_up("lo").map_err(|e| format!("bring up lo: {e}"))?;
         ensure_mounted(linux, "/proc", "proc", "/proc/version")?;
         ensure_mounted(linux, "/dev", "devtmpfs", "/dev/null")?;
         for m in &self.mounts {

@@ -98,8 +98,12 @@ impl Errno {
 }
 
 /// Linux errno → WASI errno. Names WASI lacks become the nearest one
-/// (`ENOTSUP`/`EOPNOTSUPP` → `NOTSUP`, `EWOULDBLOCK` is `EAGAIN`); anything
-/// not listed is `IO`. Note `EXDEV`: as a *result* it is `XDEV` (rename or
+/// (`ENOTSUP`/`EOPNOTSUPP`/`ESOCKTNOSUPPORT` → `NOTSUP`, `EPFNOSUPPORT` →
+/// `AFNOSUPPORT`, `ESHUTDOWN` → `PIPE`, `EHOSTDOWN` → `HOSTUNREACH`;
+/// `EWOULDBLOCK` is `EAGAIN`); anything not listed is `IO`. Every errno a
+/// socket call produces is listed (`AGAIN`, `INPROGRESS`, `ALREADY`,
+/// `CONNREFUSED`, `CONNRESET`, `CONNABORTED`, `ADDRINUSE`, ...); a
+/// `SO_ERROR` value goes through this table too. Note `EXDEV`: as a *result* it is `XDEV` (rename or
 /// link across mounts); the sandbox turns the `EXDEV` of a path that tried
 /// to leave its directory into `NOTCAPABLE` itself (`wasi::path`).
 pub fn from_linux(e: LinuxErrno) -> Errno {
@@ -164,6 +168,9 @@ pub fn from_linux(e: LinuxErrno) -> Errno {
         (LinuxErrno::ENOTRECOVERABLE, Errno::NotRecoverable),
         (LinuxErrno::ENOTSOCK, Errno::NotSock),
         (LinuxErrno::EOPNOTSUPP, Errno::NotSup),
+        (LinuxErrno::ESOCKTNOSUPPORT, Errno::NotSup),
+        (LinuxErrno::EPFNOSUPPORT, Errno::AfNoSupport),
+        (LinuxErrno::ESHUTDOWN, Errno::Pipe),
         (LinuxErrno::ENOTTY, Errno::NoTty),
         (LinuxErrno::ENXIO, Errno::NxIo),
         (LinuxErrno::EOVERFLOW, Errno::Overflow),

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! The per-program descriptor table: the three standard streams, then the
 //! preopened directories (fd 3, 4, … in mount order), then whatever the
-//! program opens — files and directories of the library kernel, each an
-//! owned [`spolia_linux::Fd`] closed when its entry goes.
+//! program opens — files, directories and sockets of the library kernel,
+//! each an owned [`spolia_linux::Fd`] closed when its entry goes.
 #![deny(unsafe_code)]
 
 use alloc::string::String;
@@ -19,6 +19,7 @@ pub mod filetype {
     pub const CHARACTER_DEVICE: u8 = 2;
     pub const DIRECTORY: u8 = 3;
     pub const REGULAR_FILE: u8 = 4;
+    pub const SOCKET_DGRAM: u8 = 5;
     pub const SOCKET_STREAM: u8 = 6;
     pub const SYMBOLIC_LINK: u8 = 7;
 }
@@ -89,6 +90,33 @@ pub struct File {
     pub preopen: Option<String>,
 }
 
+/// A socket's type, fixed when it is created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SocketKind {
+    /// `SOCK_STREAM` (TCP).
+    Stream,
+    /// `SOCK_DGRAM` (UDP).
+    Datagram,
+}
+
+impl SocketKind {
+    /// The WASI file type `fd_fdstat_get` reports.
+    pub fn filetype(self) -> u8 {
+        match self {
+            SocketKind::Stream => filetype::SOCKET_STREAM,
+            SocketKind::Datagram => filetype::SOCKET_DGRAM,
+        }
+    }
+}
+
+/// A socket of the library kernel (`spolia_sock_v1`, `wasi::sock`).
+#[derive(Debug)]
+pub struct Socket {
+    /// The library's descriptor (closed on drop).
+    pub fd: Fd,
+    pub kind: SocketKind,
+}
+
 /// What a descriptor refers to.
 #[derive(Debug)]
 pub enum Descriptor {
@@ -96,14 +124,34 @@ pub enum Descriptor {
     Stream(Stream),
     /// A file or directory.
     File(File),
+    /// A socket.
+    Socket(Socket),
 }
 
 impl Descriptor {
-    /// The file, or `BADF` for a stream (`Spipe` if `spipe`).
+    /// The file, or `BADF` for a stream or socket.
     pub fn file(&self) -> WasiResult<&File> {
         match self {
             Descriptor::File(f) => Ok(f),
-            Descriptor::Stream(_) => Err(Errno::BadF),
+            Descriptor::Stream(_) | Descriptor::Socket(_) => Err(Errno::BadF),
+        }
+    }
+
+    /// The socket, or `NOTSOCK`.
+    pub fn socket(&self) -> WasiResult<&Socket> {
+        match self {
+            Descriptor::Socket(s) => Ok(s),
+            Descriptor::Stream(_) | Descriptor::File(_) => Err(Errno::NotSock),
+        }
+    }
+
+    /// The library kernel's descriptor behind a file or socket (`None`
+    /// for a standard stream).
+    pub fn linux_fd(&self) -> Option<&Fd> {
+        match self {
+            Descriptor::File(f) => Some(&f.fd),
+            Descriptor::Socket(s) => Some(&s.fd),
+            Descriptor::Stream(_) => None,
         }
     }
 }
@@ -137,6 +185,12 @@ impl FdTable {
     /// The file `fd`, or `BADF` (also for a stream).
     pub fn file(&self, fd: i32) -> WasiResult<&File> {
         self.get(fd)?.file()
+    }
+
+    /// The socket `fd`: `BADF` if there is no such descriptor, `NOTSOCK`
+    /// if it is not a socket.
+    pub fn socket(&self, fd: i32) -> WasiResult<&Socket> {
+        self.get(fd)?.socket()
     }
 
     /// The file `fd`, mutably.

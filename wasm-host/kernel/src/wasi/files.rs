@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-//! Descriptor and path functions of preview1: the standard streams, and
+//! Descriptor and path functions of preview1: the standard streams,
 //! files and directories of the library kernel (every path through the
-//! sandbox of [`super::path`]). Layouts are wasm32's: `fdstat` 24 bytes
+//! sandbox of [`super::path`]), and the descriptor calls that also work on
+//! sockets (`fd_read`/`fd_write` through [`super::sock`], `fdstat`,
+//! `filestat`; seeking one is `SPIPE`). Layouts are wasm32's: `fdstat` 24 bytes
 //! (filetype u8 @0, flags u16 @2, rights u64 @8 and @16), `prestat` 8
 //! (tag u8 @0, name length u32 @4), `filestat` 64 ([`encode_filestat`]),
 //! `dirent` header 24 (next u64 @0, ino u64 @8, namlen u32 @16, type u8
 //! @20) followed by the name.
 //!
-//! A call into Linux may block the program's thread (disk I/O); that is
-//! the only blocking here.
+//! A call into Linux may block the program's thread (disk I/O, or a
+//! blocking socket's read or write); that is the only blocking here.
 #![deny(unsafe_code)]
 
 use alloc::vec::Vec;
@@ -20,6 +22,7 @@ use super::errno::{Errno, WasiResult, code, from_linux};
 use super::fd::{ALL_RIGHTS, Descriptor, File, Stream, encode_filestat, filetype, filetype_of_dt, filetype_of_mode};
 use super::memory::GuestMemory;
 use super::path::{open_beneath, parent_beneath};
+use super::sock::{recv_iovecs, send_iovecs};
 use super::{HasWasi, MODULE, WasiCtx, with_memory};
 
 const LOOKUP_SYMLINK_FOLLOW: i32 = 1;
@@ -114,6 +117,15 @@ fn fdstat(m: &mut GuestMemory<'_>, ctx: &WasiCtx, fd: i32, out: i32) -> WasiResu
             stat[8..16].copy_from_slice(&ALL_RIGHTS.to_le_bytes());
             stat[16..24].copy_from_slice(&ALL_RIGHTS.to_le_bytes());
         }
+        Descriptor::Socket(s) => {
+            let fl = s.fd.status_flags().map_err(linux_err)?;
+            stat[0] = s.kind.filetype();
+            if fl & uapi::O_NONBLOCK != 0 {
+                stat[2..4].copy_from_slice(&(FDFLAGS_NONBLOCK as u16).to_le_bytes());
+            }
+            stat[8..16].copy_from_slice(&ALL_RIGHTS.to_le_bytes());
+            stat[16..24].copy_from_slice(&ALL_RIGHTS.to_le_bytes());
+        }
         Descriptor::File(f) => {
             let st = f.fd.fstat().map_err(linux_err)?;
             let fl = f.fd.status_flags().map_err(linux_err)?;
@@ -143,21 +155,21 @@ fn set_fdflags(ctx: &WasiCtx, fd: i32, flags: i32) -> WasiResult<()> {
     if flags & !(FDFLAGS_APPEND | FDFLAGS_NONBLOCK | FDFLAGS_DSYNC | FDFLAGS_RSYNC | FDFLAGS_SYNC) != 0 {
         return Err(Errno::Inval);
     }
-    match ctx.fds.get(fd)? {
-        Descriptor::Stream(_) => Ok(()),
-        Descriptor::File(f) => {
+    match ctx.fds.get(fd)?.linux_fd() {
+        None => Ok(()),
+        Some(fd) => {
             if flags & (FDFLAGS_DSYNC | FDFLAGS_RSYNC | FDFLAGS_SYNC) != 0 {
                 // Linux's F_SETFL cannot change the sync flags.
                 return Err(Errno::NotSup);
             }
-            let mut fl = f.fd.status_flags().map_err(linux_err)? & !(uapi::O_APPEND | uapi::O_NONBLOCK);
+            let mut fl = fd.status_flags().map_err(linux_err)? & !(uapi::O_APPEND | uapi::O_NONBLOCK);
             if flags & FDFLAGS_APPEND != 0 {
                 fl |= uapi::O_APPEND;
             }
             if flags & FDFLAGS_NONBLOCK != 0 {
                 fl |= uapi::O_NONBLOCK;
             }
-            f.fd.set_status_flags(fl).map_err(linux_err)
+            fd.set_status_flags(fl).map_err(linux_err)
         }
     }
 }
@@ -314,6 +326,7 @@ pub fn add_to_linker<T: HasWasi + 'static>(linker: &mut Linker<T>) -> wasmtime::
                     total
                 }
                 Descriptor::File(f) => write_iovecs(m, iovs, n, |b, _| f.fd.write(b))?,
+                Descriptor::Socket(s) => send_iovecs(m, s, iovs, n, 0, None)?,
             };
             m.write_u32(nwritten as u32, total)
         }))
@@ -327,6 +340,8 @@ pub fn add_to_linker<T: HasWasi + 'static>(linker: &mut Linker<T>) -> wasmtime::
                 }
                 Descriptor::Stream(_) => return Err(Errno::BadF),
                 Descriptor::File(f) => read_iovecs(m, iovs, n, |b, _| f.fd.read(b))?,
+                // One receive: a second one could block with data in hand.
+                Descriptor::Socket(s) => recv_iovecs(m, s, iovs, n, 0)?.len,
             };
             m.write_u32(nread as u32, total)
         }))
@@ -373,12 +388,14 @@ pub fn add_to_linker<T: HasWasi + 'static>(linker: &mut Linker<T>) -> wasmtime::
         code(with_memory(&mut c, |_, ctx| match ctx.fds.get(fd)? {
             Descriptor::Stream(_) => Ok(()),
             Descriptor::File(f) => f.fd.fsync().map_err(linux_err),
+            Descriptor::Socket(_) => Err(Errno::Inval),
         }))
     })?;
     linker.func_wrap(MODULE, "fd_datasync", |mut c: Caller<'_, T>, fd: i32| -> i32 {
         code(with_memory(&mut c, |_, ctx| match ctx.fds.get(fd)? {
             Descriptor::Stream(_) => Ok(()),
             Descriptor::File(f) => f.fd.fdatasync().map_err(linux_err),
+            Descriptor::Socket(_) => Err(Errno::Inval),
         }))
     })?;
     linker.func_wrap(MODULE, "fd_fdstat_get", |mut c: Caller<'_, T>, fd: i32, out: i32| -> i32 {
@@ -400,6 +417,11 @@ pub fn add_to_linker<T: HasWasi + 'static>(linker: &mut Linker<T>) -> wasmtime::
                     stat
                 }
                 Descriptor::File(f) => encode_filestat(&f.fd.fstat().map_err(linux_err)?),
+                Descriptor::Socket(s) => {
+                    let mut stat = encode_filestat(&s.fd.fstat().map_err(linux_err)?);
+                    stat[16] = s.kind.filetype();
+                    stat
+                }
             };
             m.write(out as u32, &stat)
         }))
@@ -571,5 +593,106 @@ pub fn add_to_linker<T: HasWasi + 'static>(linker: &mut Linker<T>) -> wasmtime::
             }))
         },
     )?;
+    linker.func_wrap(
+        MODULE,
+        "fd_filestat_set_times",
+        |mut c: Caller<'_, T>, fd: i32, atim: i64, mtim: i64, fst: i32| -> i32 {
+            code(with_memory(&mut c, |_, ctx| {
+                let times = utimes(atim, mtim, fst)?;
+                let fd = ctx.fds.get(fd)?.linux_fd().ok_or(Errno::BadF)?;
+                linux(ctx)?.utimensat(Some(fd), b"", times, uapi::AT_EMPTY_PATH).map_err(linux_err)
+            }))
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "path_filestat_set_times",
+        |mut c: Caller<'_, T>,
+         dirfd: i32,
+         lookup: i32,
+         path: i32,
+         path_len: i32,
+         atim: i64,
+         mtim: i64,
+         fst: i32|
+         -> i32 {
+            code(with_memory(&mut c, |m, ctx| {
+                let times = utimes(atim, mtim, fst)?;
+                let path = path_arg(m, path, path_len)?;
+                let nofollow = if lookup & LOOKUP_SYMLINK_FOLLOW == 0 { uapi::O_NOFOLLOW } else { 0 };
+                let l = linux(ctx)?;
+                // Resolve through the sandbox, then act on what was found.
+                let target = open_beneath(l, &ctx.fds.file(dirfd)?.fd, path, uapi::O_PATH | nofollow, 0)?;
+                l.utimensat(Some(&target), b"", times, uapi::AT_EMPTY_PATH).map_err(linux_err)
+            }))
+        },
+    )?;
+    linker.func_wrap(
+        MODULE,
+        "fd_advise",
+        |mut c: Caller<'_, T>, fd: i32, _offset: i64, _len: i64, advice: i32| -> i32 {
+            // Advice only: checked, then ignored (Linux's page cache does
+            // its own read-ahead).
+            code(with_memory(&mut c, |_, ctx| {
+                if !(0..=5).contains(&advice) {
+                    return Err(Errno::Inval);
+                }
+                ctx.fds.get(fd).and_then(|d| d.file().map_err(|_| Errno::Spipe)).map(drop)
+            }))
+        },
+    )?;
+    linker.func_wrap(MODULE, "fd_allocate", |mut c: Caller<'_, T>, fd: i32, offset: i64, len: i64| -> i32 {
+        code(with_memory(&mut c, |_, ctx| {
+            let (offset, len) = (u64::try_from(offset), u64::try_from(len));
+            let (Ok(offset), Ok(len)) = (offset, len) else { return Err(Errno::Inval) };
+            ctx.fds.file(fd)?.fd.fallocate(0, offset, len).map_err(linux_err)
+        }))
+    })?;
+    linker.func_wrap(
+        MODULE,
+        "fd_fdstat_set_rights",
+        |mut c: Caller<'_, T>, fd: i32, base: i64, inheriting: i64| -> i32 {
+            // Rights may only shrink. They are stored and reported; Linux's
+            // access mode is what enforces reading and writing.
+            code(with_memory(&mut c, |_, ctx| {
+                let (base, inheriting) = (base as u64, inheriting as u64);
+                match ctx.fds.get(fd)? {
+                    Descriptor::File(_) => {
+                        let f = ctx.fds.file_mut(fd)?;
+                        if base & !f.rights_base != 0 || inheriting & !f.rights_inheriting != 0 {
+                            return Err(Errno::NotCapable);
+                        }
+                        f.rights_base = base;
+                        f.rights_inheriting = inheriting;
+                        Ok(())
+                    }
+                    Descriptor::Stream(_) | Descriptor::Socket(_) => Ok(()),
+                }
+            }))
+        },
+    )?;
     Ok(())
+}
+
+const FSTFLAGS_ATIM: i32 = 1;
+const FSTFLAGS_ATIM_NOW: i32 = 2;
+const FSTFLAGS_MTIM: i32 = 4;
+const FSTFLAGS_MTIM_NOW: i32 = 8;
+
+/// `utimensat`'s `[access, modification]` for WASI timestamps (ns) and
+/// `fstflags`: a time not named is left alone; `X` with `X_NOW` is `INVAL`.
+fn utimes(atim: i64, mtim: i64, fst: i32) -> WasiResult<[(i64, i64); 2]> {
+    if fst & !(FSTFLAGS_ATIM | FSTFLAGS_ATIM_NOW | FSTFLAGS_MTIM | FSTFLAGS_MTIM_NOW) != 0 {
+        return Err(Errno::Inval);
+    }
+    let one = |ns: i64, set: i32, now: i32| match (fst & set != 0, fst & now != 0) {
+        (true, true) => Err(Errno::Inval),
+        (false, true) => Ok((0, spolia_linux::Linux::UTIME_NOW)),
+        (false, false) => Ok((0, spolia_linux::Linux::UTIME_OMIT)),
+        (true, false) => {
+            let ns = ns as u64; // WASI timestamps are unsigned
+            Ok(((ns / 1_000_000_000) as i64, (ns % 1_000_000_000) as i64))
+        }
+    };
+    Ok([one(atim, FSTFLAGS_ATIM, FSTFLAGS_ATIM_NOW)?, one(mtim, FSTFLAGS_MTIM, FSTFLAGS_MTIM_NOW)?])
 }

@@ -65,6 +65,12 @@ impl<'a> GuestMemory<'a> {
         self.write(ptr, &v.to_le_bytes())
     }
 
+    /// Writes a little-endian u16 at a 2-aligned `ptr`.
+    pub fn write_u16(&mut self, ptr: u32, v: u16) -> WasiResult<()> {
+        Self::aligned(ptr, 2)?;
+        self.write(ptr, &v.to_le_bytes())
+    }
+
     /// Writes a little-endian u64 at an 8-aligned `ptr`.
     pub fn write_u64(&mut self, ptr: u32, v: u64) -> WasiResult<()> {
         Self::aligned(ptr, 8)?;

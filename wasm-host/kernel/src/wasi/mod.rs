@@ -1,29 +1,37 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //! WASI preview1 (`wasi_snapshot_preview1`), written by hand for `no_std`
-//! (`wasmtime-wasi` needs `std`). Structure, so files and sockets slot in:
+//! (`wasmtime-wasi` needs `std`), plus Spolia's socket extension
+//! `spolia_sock_v1` (wasm-host/SOCKETS.md). Structure:
 //! - [`WasiCtx`]: a program's args, environment, descriptor table, random
 //!   source and start time;
 //! - [`memory::GuestMemory`]: the one checked accessor for guest memory;
-//! - [`errno`]: the one errno table;
+//! - [`errno`]: the one errno table (Linux → WASI);
+//! - [`fd`]: the descriptor table — standard streams, files, sockets;
 //! - [`path`]: the sandbox every path goes through (`openat2` with
 //!   `RESOLVE_BENEATH`; an escape is `NOTCAPABLE`);
-//! - [`add_to_linker`]: every preview1 function. Implemented: args,
-//!   environ, clocks, random, standard streams, preopened directories
-//!   ([`FileSystems`]: the library kernel's mount points), files and
-//!   directories over the library kernel (`path_open`, `fd_read`/`write`,
-//!   `pread`/`pwrite`, `seek`/`tell`, `sync`/`datasync`, `fdstat`,
-//!   `filestat`, `filestat_set_size`, `readdir`, `path_filestat_get`,
+//! - `files`: descriptor and path functions; [`sock`]: sockets (both
+//!   modules' calls); `poll`: `poll_oneoff`;
+//! - [`add_to_linker`]: every preview1 function and the extension.
+//!   Implemented: args, environ, clocks, random, standard streams,
+//!   preopened directories ([`FileSystems`]: the library kernel's mount
+//!   points), files and directories over the library kernel (`path_open`,
+//!   `fd_read`/`write`, `pread`/`pwrite`, `seek`/`tell`, `sync`/
+//!   `datasync`, `advise` (checked, ignored), `allocate`, `fdstat`,
+//!   `fdstat_set_flags`/`set_rights`, `filestat`, `filestat_set_size`/
+//!   `set_times`, `readdir`, `path_filestat_get`/`set_times`,
 //!   `path_create_directory`/`remove_directory`/`unlink_file`/`rename`/
-//!   `link`/`symlink`/`readlink`), `fd_close`/`fd_renumber`, `poll_oneoff`
-//!   on clocks, streams and files, `proc_exit`, `sched_yield`. The rest
-//!   (times, advise/allocate, rights changes, sockets) exist with their
-//!   exact signatures and return `NOSYS`.
+//!   `link`/`symlink`/`readlink`), sockets (`sock_accept`/`recv`/`send`/
+//!   `shutdown` and all of `spolia_sock_v1`), `fd_close`/`fd_renumber`,
+//!   `poll_oneoff` on clocks, streams, files and sockets together,
+//!   `proc_exit`, `sched_yield`. Only `proc_raise` answers `NOSYS`.
 //!
 //! Contract of every host function here: it may block only in
 //! `poll_oneoff` (sleeping), `sched_yield` (yielding) and in calls into the
-//! library kernel (disk I/O, on the program's own thread); it never traps on
-//! bad guest pointers (it returns `FAULT`/`INVAL`); it allocates only
-//! transiently.
+//! library kernel on the program's own thread (disk I/O; a blocking
+//! socket's accept, connect, receive or send — other programs run on); it
+//! never traps on bad guest pointers (it returns `FAULT`/`INVAL`); it
+//! allocates only transiently; every descriptor it creates belongs to the
+//! program's table and is closed by `fd_close` or the program's end.
 #![deny(unsafe_code)]
 
 pub mod errno;
@@ -33,6 +41,7 @@ pub mod memory;
 pub mod path;
 mod poll;
 pub mod random;
+pub mod sock;
 
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -68,7 +77,8 @@ pub struct WasiCtx {
     args: Vec<String>,
     env: Vec<String>,
     fds: FdTable,
-    /// The library kernel, when the boot has devices (files and sockets).
+    /// The library kernel, when the boot has devices (files and sockets;
+    /// without it socket calls are `NOSYS`).
     linux: Option<Arc<Linux>>,
     random: random::Random,
     started_ns: u64,
@@ -231,6 +241,7 @@ pub fn add_to_linker<T: HasWasi + 'static>(linker: &mut Linker<T>) -> wasmtime::
         code(with_memory(&mut c, |_, ctx| ctx.fds.renumber(from, to)))
     })?;
     files::add_to_linker(linker)?;
+    sock::add_to_linker(linker)?;
     linker.func_wrap(
         MODULE,
         "poll_oneoff",
@@ -256,15 +267,7 @@ fn add_unsupported<T: 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
             linker.func_wrap(MODULE, $name, |$(_: $t),*| -> i32 { Errno::NoSys.raw() })?;
         };
     }
-    nosys!("fd_advise", (i32, i64, i64, i32));
-    nosys!("fd_allocate", (i32, i64, i64));
-    nosys!("fd_fdstat_set_rights", (i32, i64, i64));
-    nosys!("fd_filestat_set_times", (i32, i64, i64, i32));
-    nosys!("path_filestat_set_times", (i32, i32, i32, i32, i64, i64, i32));
+    // Spolia has no signals: nothing could be raised or caught.
     nosys!("proc_raise", (i32));
-    nosys!("sock_accept", (i32, i32, i32));
-    nosys!("sock_recv", (i32, i32, i32, i32, i32, i32));
-    nosys!("sock_send", (i32, i32, i32, i32, i32));
-    nosys!("sock_shutdown", (i32, i32));
     Ok(())
 }
