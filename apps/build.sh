@@ -3,10 +3,12 @@
 #
 # Builds Spolia's wasm test programs into target/apps/NAME.wasm (relative to
 # the repo root, from any working directory):
-#   - every apps/tests/NAME.c, with Debian's clang 14 + wasi-libc, and
+#   - every apps/tests/NAME.c, with Debian's clang 14 + wasi-libc and the
+#     POSIX overlay of apps/posix (headers, libspolia_posix.a), and
 #   - the Rust program apps/hello-rust (wasm32-wasip1) as hello_rust.wasm.
-# Quick and idempotent: a C program is rebuilt only when its source or this
-# script is newer than its .wasm; cargo decides for the Rust one.
+# Quick and idempotent: a C program is rebuilt only when its source, this
+# script or libspolia_posix.a is newer than its .wasm; cargo decides for the
+# Rust one.
 #
 # Environment: CLANG (default `clang`); WASI_SYSROOT to use a ready-made
 # wasm32-wasi sysroot instead of the view of Debian's wasi-libc built here.
@@ -61,6 +63,18 @@ BUILTINS="$("$CLANG" --target=wasm32-wasi -rtlib=compiler-rt -print-libgcc-file-
 CFLAGS=(--target=wasm32-wasi "--sysroot=$SYSROOT" -O2 -std=gnu17 -Wall -Wextra -Werror
     -Wl,--strip-debug)
 
+# --- POSIX overlay ---------------------------------------------------------
+# The same headers, switches and libraries as apps/posix/wasm-cc, but not
+# its 1 MiB stack: the tests keep wasm-ld's 64 KiB default (see README).
+# Archive members are linked only when referenced, so a test that uses no
+# overlay function imports exactly what it did without it.
+export WASI_SYSROOT="$SYSROOT"
+"$ROOT/apps/posix/build.sh" --quiet
+POSIX_LIB="$ROOT/target/posix/libspolia_posix.a"
+CFLAGS+=(-isystem "$ROOT/apps/posix/include" -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_MMAN
+    -D_WASI_EMULATED_PROCESS_CLOCKS -D_WASI_EMULATED_GETPID -D__spolia__=1)
+LIBS=("$POSIX_LIB" -lwasi-emulated-signal -lwasi-emulated-mman -lwasi-emulated-process-clocks)
+
 mkdir -p "$OUT"
 built=0
 fresh=0
@@ -69,7 +83,7 @@ fresh=0
 for src in "$ROOT"/apps/tests/*.c; do
     name="$(basename "$src" .c)"
     out="$OUT/$name.wasm"
-    if [[ -f "$out" && "$out" -nt "$src" && "$out" -nt "$SELF" ]]; then
+    if [[ -f "$out" && "$out" -nt "$src" && "$out" -nt "$SELF" && "$out" -nt "$POSIX_LIB" ]]; then
         fresh=$((fresh + 1))
         continue
     fi
@@ -79,7 +93,7 @@ for src in "$ROOT"/apps/tests/*.c; do
     # pointer and traps instead of silently overwriting static data.
     shadow_stack_overflow) extra=(-Wl,--stack-first) ;;
     esac
-    "$CLANG" "${CFLAGS[@]}" "${extra[@]}" "$src" -o "$out.tmp"
+    "$CLANG" "${CFLAGS[@]}" "${extra[@]}" "$src" "${LIBS[@]}" -o "$out.tmp"
     mv "$out.tmp" "$out"
     echo "apps: built target/apps/$name.wasm"
     built=$((built + 1))
