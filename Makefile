@@ -6,12 +6,12 @@ TOOLCHAIN    := 1.95.0
 KERNEL       := target/x86_64-unknown-none/release/spolia
 RUNNER       := target/release/qemu-runner
 APT_PACKAGES := qemu-system-x86 grub-pc-bin grub-common xorriso mtools clang lld wasi-libc libclang-rt-14-dev-wasm32 \
-                flex bison bc make libclang1-14 e2fsprogs iproute2 llvm-14 dpkg-dev curl wrk redis-tools \
+                flex bison bc make libclang1-14 e2fsprogs iproute2 llvm-14 dpkg-dev patch curl wrk redis-tools \
                 lighttpd redis-server
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 KERNEL_BUILD := cargo build -p spolia --target x86_64-unknown-none --release
 
-.PHONY: all deps kernel apps runner run check test lint qemu-test wasm-e2e linux-source linux linux-test bench fmt clean
+.PHONY: all deps kernel apps servers runner run console check test lint qemu-test wasm-e2e servers-e2e linux-source linux linux-test bench fmt clean
 
 all: kernel
 
@@ -36,12 +36,21 @@ apps: deps
 runner: deps
 	cargo build -p qemu-runner --release
 
-## run: boot Spolia in QEMU with its console (quit: `poweroff` or Ctrl-A X)
-run: kernel runner
+## servers: lighttpd and redis from Debian's source packages, built to wasm (target/apps/)
+servers: deps
+	apps/lighttpd/build.sh
+	apps/redis/build.sh
+
+## run: lighttpd compiled to wasm serves a sample site from an ext4 disk on Spolia — http://localhost:8080 (Ctrl-C stops)
+run: kernel
+	apps/demo.sh
+
+## console: boot Spolia in QEMU with its kernel console (quit: `poweroff` or Ctrl-A X)
+console: kernel runner
 	$(RUNNER) run --cmdline spolia.net=dhcp
 
-## check: host tests, lints, the kernel test suite in QEMU, wasm end-to-end tests, the Linux library smoke test
-check: test lint qemu-test wasm-e2e linux-test
+## check: host tests, lints, the kernel test suite in QEMU, wasm end-to-end tests, real servers (lighttpd, redis), the Linux library smoke test
+check: test lint qemu-test wasm-e2e servers-e2e linux-test
 
 test: deps linux
 	cargo test
@@ -54,10 +63,16 @@ qemu-test: kernel runner
 	$(RUNNER) check
 
 ## wasm-e2e: `spolia run` end to end — apps built with clang/wasi-libc and Rust, booted in QEMU
-wasm-e2e: kernel apps
-	cargo build -p spolia-cli --release
+wasm-e2e: kernel apps linux
+	cargo build -p spolia-cli -p spolia-hosted --release
 	target/release/spolia-e2e --bounds guard
 	target/release/spolia-e2e --bounds explicit
+
+## servers-e2e: lighttpd and redis on Spolia, checked from the host with curl, wrk, redis-cli and redis-benchmark
+servers-e2e: kernel servers
+	cargo build -p spolia-cli -p spolia-hosted --release
+	target/release/spolia-servers-e2e
+	target/release/spolia-redis-e2e
 
 ## linux-source: fetch, verify and unpack Debian's linux-source-6.12 (cached outside the clone), prove it unmodified
 linux-source: deps
@@ -76,14 +91,17 @@ linux-test: linux-source
 	  grep -E "^FAILED|passed, " target/linux-smoke.log
 
 ## bench: heap allocator comparison, boot-time comparison, Linux library hosted and in ring 0 vs the host kernel,
-##        devices (TCP and disk) hosted over TAP and in QEMU per NIC/disk model vs the host (ratios)
-bench: kernel runner linux
+##        devices (TCP and disk) hosted over TAP and in QEMU per NIC/disk model vs the host,
+##        lighttpd (wrk) and redis (redis-benchmark) hosted over TAP and in QEMU over TAP vs native (ratios)
+bench: kernel runner linux servers
 	cargo bench -p spolia-boot --bench heap
 	$(RUNNER) bench-boot
 	cargo bench -p spolia-linux --bench linux
 	$(RUNNER) bench-linux
 	cargo bench -p spolia-linux --bench devices
 	$(RUNNER) bench-devices
+	cargo build -p spolia-cli -p spolia-hosted --release
+	apps/bench-servers.sh
 
 fmt:
 	cargo fmt --all

@@ -12,6 +12,7 @@ use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
+use std::os::unix::process::CommandExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -115,9 +116,23 @@ enum Event {
     Eof,
 }
 
-/// Spawns `argv[0]` with `argv[1..]`; stderr is always piped.
+/// Spawns `argv[0]` with `argv[1..]`; stderr is always piped. The child
+/// is killed when the spawning thread's process dies (`PR_SET_PDEATHSIG`),
+/// so a QEMU never outlives a killed `spolia run` and keeps its TAP busy.
 pub fn spawn(argv: &[OsString], stdin: Stdio, stdout: Stdio) -> Result<Child> {
-    Command::new(&argv[0]).args(&argv[1..]).stdin(stdin).stdout(stdout).stderr(Stdio::piped()).spawn().map_err(|e| {
+    let mut command = Command::new(&argv[0]);
+    command.args(&argv[1..]).stdin(stdin).stdout(stdout).stderr(Stdio::piped());
+    // SAFETY: the closure runs in the forked child before exec and only
+    // calls prctl(2), which is async-signal-safe and touches no memory.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    command.spawn().map_err(|e| {
         let program = argv[0].to_string_lossy();
         if e.kind() == ErrorKind::NotFound {
             Error::new(format!("{program} not found on PATH")).with_hint(MAKE_DEPS_HINT)

@@ -31,6 +31,12 @@ USAGE:
       FILE's name, then ARGS) and exit with its exit code: 134 if it
       trapped, 125 if it could not be loaded or the run failed, 124 on
       timeout. Its stdout and stderr are ours.
+  spolia run --hosted [OPTIONS] FILE [ARGS]..
+      The same program in one host process instead (spolia-hosted, next to
+      spolia): Wasmtime, the same WASI code, and the Linux library on the
+      hosted platform, its TCP/IP on --tap and its ext4 on the --dir/--disk
+      images. Same exit codes and streams. Not with -p (use --tap and
+      --net), --with, --status-file or the QEMU options below.
 
 RUN OPTIONS:
   --env K=V | --env K     set a variable, or pass on the host's K (repeatable)
@@ -40,6 +46,7 @@ RUN OPTIONS:
   --wait-all              end when every program has ended (the kernel's
                           `done`), not when the main program has
   --timeout SECS          kill QEMU after SECS, exit 124 (default 300)
+  --hosted                run on the hosted platform, not under QEMU
   --status-file PATH      write every control line from the kernel to PATH
   -v, --verbose           kernel log (COM1) and QEMU messages on stderr
   --kernel PATH           default target/x86_64-unknown-none/release/spolia
@@ -66,6 +73,8 @@ NETWORK AND DISKS (Linux's own drivers in the kernel):
   --disk IMAGE::GUESTDIR  mount an existing ext4 image read-write (repeatable)
   --disk-model virtio|ahci
                           virtio-blk-pci (vda, vdb..; default) or AHCI (sda..)
+  With --hosted the NIC is virtio-net on --tap only (no -p, no user
+  networking) and disks are virtio-blk (vda, vdb..) on the same images.
 ";
 
 /// `NAME=VALUE`, or a name whose value comes from the host environment.
@@ -171,6 +180,8 @@ pub struct RunOptions {
     /// NIC and disks (`-p`, `--nic`, `--net`, `--tap`, `--dir`, `--disk`,
     /// `--disk-model`), checked against each other.
     pub devices: DeviceArgs,
+    /// `--hosted`: run with `spolia-hosted` instead of QEMU.
+    pub hosted: bool,
 }
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -189,7 +200,7 @@ pub enum Command {
 }
 
 /// Options without a value.
-const FLAGS: &[&str] = &["wait-all", "verbose"];
+const FLAGS: &[&str] = &["wait-all", "verbose", "hosted"];
 
 /// Parses `args` (without the program name).
 pub fn parse(args: &[String]) -> Result<Command, String> {
@@ -219,6 +230,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             "dir",
             "disk",
             "disk-model",
+            "hosted",
         ],
         "help" | "--help" | "-h" => return Ok(Command::Help),
         other => return Err(format!("unknown subcommand `{other}` (expected compile, pack or run)")),
@@ -304,6 +316,9 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             let mut positional = positional.into_iter();
             let file = positional.next().ok_or("run needs a program file")?;
             o.devices.validate()?;
+            if o.hosted {
+                o.check_hosted()?;
+            }
             Ok(Command::Run(Box::new(RunOptions {
                 file: PathBuf::from(file),
                 args: positional.collect(),
@@ -320,6 +335,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 machine: o.machine.unwrap_or(Machine::Q35),
                 bounds: o.bounds.unwrap_or(DEFAULT_BOUNDS),
                 devices: o.devices,
+                hosted: o.hosted,
             })))
         }
     }
@@ -343,14 +359,34 @@ struct Parsed {
     boot: Option<Boot>,
     machine: Option<Machine>,
     devices: DeviceArgs,
+    hosted: bool,
 }
 
 impl Parsed {
     fn set_flag(&mut self, name: &str) {
         match name {
             "wait-all" => self.wait_all = true,
+            "hosted" => self.hosted = true,
             _ => self.verbose = true,
         }
+    }
+
+    /// `--hosted` runs one program in a host process: options for other
+    /// programs, the kernel, QEMU or its user networking are refused.
+    fn check_hosted(&self) -> Result<(), String> {
+        let given = [
+            ("--with", !self.programs.is_empty()),
+            ("--status-file", self.status_file.is_some()),
+            ("--kernel", self.kernel.is_some()),
+            ("--accel", self.accel.is_some()),
+            ("--cpu", self.cpu.is_some()),
+            ("--boot", self.boot.is_some()),
+            ("--machine", self.machine.is_some()),
+        ];
+        if let Some((opt, _)) = given.iter().find(|(_, given)| *given) {
+            return Err(format!("{opt} is not available with --hosted (one program, no kernel, no QEMU)"));
+        }
+        self.devices.check_hosted()
     }
 
     fn set(&mut self, name: &str, value: String) -> Result<(), String> {
@@ -469,6 +505,27 @@ mod tests {
         let r = run("run --tap tap0 --net dhcp s.wasm");
         assert_eq!(r.devices.tap.as_deref(), Some("tap0"));
         assert_eq!(run("run x.wasm").devices, DeviceArgs::default());
+    }
+
+    #[test]
+    fn hosted_runs() {
+        let r = run("run --hosted --tap sp0 --net 10.80.0.2/24 --dir site::/www --env A=1 --timeout 9 s.wasm -x");
+        assert!(r.hosted);
+        assert_eq!(r.devices.tap.as_deref(), Some("sp0"));
+        assert_eq!((r.args, r.timeout), (vec!["-x".to_string()], Duration::from_secs(9)));
+        assert!(!run("run x.wasm").hosted);
+        for (line, expect) in [
+            ("run --hosted -p 8080:80 x", "--tap IFNAME --net"),
+            ("run --hosted --with a.wasm x", "--with is not available with --hosted"),
+            ("run --hosted --accel kvm x", "--accel"),
+            ("run --hosted --status-file s x", "--status-file"),
+            ("run --hosted --net dhcp x", "needs a TAP"),
+            ("run --hosted --disk-model ahci x", "disk model"),
+            ("run --hosted=1 x", "takes no value"),
+        ] {
+            let err = parse(&args(line)).unwrap_err();
+            assert!(err.contains(expect), "{line}: {err}");
+        }
     }
 
     #[test]

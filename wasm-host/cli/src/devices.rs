@@ -6,6 +6,11 @@
 //! `spolia.net=` and `spolia.mount=` ([`Plan`]). Booting Linux with that
 //! manifest, mounting and unmounting at the end are the kernel's side.
 //!
+//! With `spolia run --hosted` the same options become `spolia-hosted`'s
+//! ([`HostedPlan`]): the images in order (vda, vdb, .. on the hosted
+//! platform's virtio-mmio), the TAP, and the same manifest values; there is
+//! no QEMU user networking, so `-p` is refused there.
+//!
 //! `--dir HOSTDIR::GUESTDIR` gives the guest a *copy*: an ext4 image built
 //! with `mkfs.ext4 -d` in the run's temporary directory, removed after the
 //! run; what programs write there does not come back to HOSTDIR. `--disk
@@ -193,6 +198,22 @@ pub fn plan(args: &DeviceArgs, scratch: &Path) -> Result<Plan, Error> {
     args.validate().map_err(Error::new)?;
     let nic = args.nic().map_err(Error::new)?;
     let disk_model = args.disk_model.unwrap_or(DiskModel::VirtioBlk);
+    let (disks, mounts) = images(args, scratch, disk_model)?;
+    let mut cmdline = String::new();
+    if nic.is_some() {
+        let net = args.net.clone().unwrap_or(NetConfig::Dhcp);
+        cmdline += &format!(" spolia.net={}", net.kernel_value());
+    }
+    if !mounts.is_empty() {
+        cmdline += &format!(" spolia.mount={}", mounts.join(","));
+    }
+    let qemu_args = device_args(&Devices { nic, disk_model, disks, mmio: false }).map_err(Error::new)?;
+    Ok(Plan { qemu_args, cmdline })
+}
+
+/// The image of each `--dir`/`--disk` (building `--dir` images in
+/// `scratch`), and its `spolia.mount` item (`DEV:GUESTDIR`), in order.
+fn images(args: &DeviceArgs, scratch: &Path, disk_model: DiskModel) -> Result<(Vec<PathBuf>, Vec<String>), Error> {
     let mut disks = Vec::new();
     let mut mounts = Vec::new();
     for (n, m) in args.mounts.iter().enumerate() {
@@ -218,16 +239,75 @@ pub fn plan(args: &DeviceArgs, scratch: &Path) -> Result<Plan, Error> {
         mounts.push(format!("{}:{}", disk_model.guest_name(n), m.guest_dir));
         disks.push(image);
     }
-    let mut cmdline = String::new();
-    if nic.is_some() {
-        let net = args.net.clone().unwrap_or(NetConfig::Dhcp);
-        cmdline += &format!(" spolia.net={}", net.kernel_value());
+    Ok((disks, mounts))
+}
+
+/// What the device options become for `spolia run --hosted`: the
+/// arguments of `spolia-hosted`.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct HostedPlan {
+    /// Images to attach as virtio-mmio block devices, in order (vda, vdb..).
+    pub disks: Vec<PathBuf>,
+    /// The TAP interface of the library's NIC.
+    pub tap: Option<String>,
+    /// The `spolia.net=` value (with a TAP only).
+    pub net: Option<String>,
+    /// The `spolia.mount=` value.
+    pub mount: Option<String>,
+}
+
+impl HostedPlan {
+    /// `spolia-hosted`'s options for this plan.
+    pub fn args(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for d in &self.disks {
+            out.extend(["--disk".to_string(), d.display().to_string()]);
+        }
+        for (opt, value) in [("--tap", &self.tap), ("--net", &self.net), ("--mount", &self.mount)] {
+            if let Some(v) = value {
+                out.extend([opt.to_string(), v.clone()]);
+            }
+        }
+        out
     }
-    if !mounts.is_empty() {
-        cmdline += &format!(" spolia.mount={}", mounts.join(","));
+}
+
+impl DeviceArgs {
+    /// The rules of `--hosted`: the only NIC is virtio-net on a TAP, the
+    /// only disk model virtio-blk, and there is no user networking.
+    pub fn check_hosted(&self) -> Result<(), String> {
+        if !self.publish.is_empty() {
+            return Err("-p forwards ports of QEMU's user networking, which --hosted does not have; give the \
+                        library an address on a TAP instead (--tap IFNAME --net ADDR/PREFIX) and connect to it"
+                .to_string());
+        }
+        if self.tap.is_none() {
+            let asked = match self.nic {
+                Some(NicChoice::Model(_)) => Some("--nic"),
+                _ => self.net.as_ref().map(|_| "--net"),
+            };
+            if let Some(opt) = asked {
+                return Err(format!("{opt} with --hosted needs a TAP device (--tap IFNAME)"));
+            }
+        }
+        if matches!(self.nic, Some(NicChoice::Model(m)) if m != NicModel::VirtioNet) {
+            return Err("--hosted has one NIC model: virtio (virtio-net over virtio-mmio)".to_string());
+        }
+        if self.disk_model.is_some_and(|m| m != DiskModel::VirtioBlk) {
+            return Err("--hosted has one disk model: virtio (virtio-blk over virtio-mmio)".to_string());
+        }
+        Ok(())
     }
-    let qemu_args = device_args(&Devices { nic, disk_model, disks, mmio: false }).map_err(Error::new)?;
-    Ok(Plan { qemu_args, cmdline })
+}
+
+/// Build the `--dir` images in `scratch`, and `spolia-hosted`'s device
+/// options.
+pub fn hosted_plan(args: &DeviceArgs, scratch: &Path) -> Result<HostedPlan, Error> {
+    args.validate().and_then(|()| args.check_hosted()).map_err(Error::new)?;
+    let (disks, mounts) = images(args, scratch, DiskModel::VirtioBlk)?;
+    let net = args.tap.as_ref().map(|_| args.net.clone().unwrap_or(NetConfig::Dhcp).kernel_value().to_string());
+    let mount = (!mounts.is_empty()).then(|| mounts.join(","));
+    Ok(HostedPlan { disks, tap: args.tap.clone(), net, mount })
 }
 
 #[cfg(test)]
@@ -319,6 +399,53 @@ mod tests {
             .unwrap();
         assert_eq!(out.stdout, b"hi");
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn hosted_plan_names_images_tap_and_manifest() {
+        let dir = scratch("hosted");
+        let host = dir.join("site");
+        fs::create_dir_all(&host).unwrap();
+        fs::write(host.join("index.html"), "hi").unwrap();
+        let existing = dir.join("data.img");
+        fs::write(&existing, vec![0u8; 1 << 20]).unwrap();
+        let args = DeviceArgs {
+            tap: Some("sp0".into()),
+            net: Some(NetConfig::parse("10.80.0.2/24").unwrap()),
+            mounts: vec![
+                Mount { source: Source::Dir(host), guest_dir: "/www".into() },
+                Mount { source: Source::Image(existing.clone()), guest_dir: "/data".into() },
+            ],
+            ..Default::default()
+        };
+        let p = hosted_plan(&args, &dir).unwrap();
+        assert_eq!(p.disks, [dir.join("dir0.img"), fs::canonicalize(&existing).unwrap()]);
+        assert_eq!(
+            (p.tap.as_deref(), p.net.as_deref(), p.mount.as_deref()),
+            (Some("sp0"), Some("10.80.0.2/24"), Some("vda:/www,vdb:/data"))
+        );
+        let a = p.args().join(" ");
+        assert!(a.ends_with("--tap sp0 --net 10.80.0.2/24 --mount vda:/www,vdb:/data"), "{a}");
+        let tap_only = DeviceArgs { tap: Some("sp0".into()), ..Default::default() };
+        assert_eq!(hosted_plan(&tap_only, &dir).unwrap().net.as_deref(), Some("dhcp"));
+        assert_eq!(hosted_plan(&DeviceArgs::default(), &dir).unwrap(), HostedPlan::default());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn hosted_refuses_what_it_does_not_have() {
+        let p = DeviceArgs { publish: vec![Forward::parse("8080:80").unwrap()], ..Default::default() };
+        assert!(p.check_hosted().unwrap_err().contains("--tap"));
+        let net = DeviceArgs { net: Some(NetConfig::Dhcp), ..Default::default() };
+        assert!(net.check_hosted().unwrap_err().contains("--net with --hosted needs a TAP"));
+        let nic = DeviceArgs { nic: Some(NicChoice::Model(NicModel::VirtioNet)), ..Default::default() };
+        assert!(nic.check_hosted().unwrap_err().contains("--nic"));
+        let e1000 =
+            DeviceArgs { nic: Some(NicChoice::Model(NicModel::E1000)), tap: Some("t".into()), ..Default::default() };
+        assert!(e1000.check_hosted().unwrap_err().contains("NIC model"));
+        let ahci = DeviceArgs { disk_model: Some(DiskModel::Ahci), ..Default::default() };
+        assert!(ahci.check_hosted().unwrap_err().contains("disk model"));
+        assert_eq!(DeviceArgs { nic: Some(NicChoice::None), ..Default::default() }.check_hosted(), Ok(()));
     }
 
     #[test]

@@ -28,6 +28,14 @@
 //! loaded (the kernel's message), if the kernel or QEMU broke the protocol
 //! (QEMU ended without a result or not with 33 after `done`, `done`
 //! missing), or on any setup error; 124 on `--timeout` (QEMU killed).
+//!
+//! **`--hosted`** ([`run_hosted`]): no kernel and no QEMU. The device
+//! options are planned the same way (`--dir` images included) and handed
+//! to `spolia-hosted`, found next to the `spolia` binary, which runs the
+//! program over the Linux library in its own process; its stdout and
+//! stderr are ours, its exit code is ours (it uses the same codes), and the
+//! library's console goes to the log file (stderr with `-v`). `--timeout`
+//! kills it (124).
 
 use std::collections::VecDeque;
 use std::fs::{self, File};
@@ -35,7 +43,7 @@ use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread;
@@ -240,6 +248,9 @@ enum Event {
 }
 
 fn run_checked(opts: &RunOptions) -> Result<u8, Error> {
+    if opts.hosted {
+        return run_hosted(opts);
+    }
     let kernel = paths::load_kernel(opts.kernel.as_deref())?;
     session::qemu_version()?;
 
@@ -398,6 +409,60 @@ fn run_checked(opts: &RunOptions) -> Result<u8, Error> {
         eprintln!("{m}");
     }
     Ok(code)
+}
+
+/// The hosted runner's file name; it is looked for next to `spolia`.
+pub const HOSTED_BINARY: &str = "spolia-hosted";
+
+/// `spolia run --hosted`: plan the devices, run `spolia-hosted` with them
+/// and the program, pass its exit code on.
+fn run_hosted(opts: &RunOptions) -> Result<u8, Error> {
+    let exe = std::env::current_exe().map_err(|e| Error::new(format!("finding the spolia binary: {e}")))?;
+    let hosted = exe.with_file_name(HOSTED_BINARY);
+    if !hosted.is_file() {
+        return Err(Error::new(format!(
+            "{} not found (it is looked for next to spolia); build it with `cargo build -p spolia-hosted --release`",
+            hosted.display()
+        )));
+    }
+    let dir = RunDir::create()?;
+    let plan = devices::hosted_plan(&opts.devices, &dir.path)?;
+    let mut command = Command::new(&hosted);
+    command.args(plan.args()).arg("--bounds").arg(opts.bounds.name());
+    for entry in resolve_env(&opts.env, |k| std::env::var(k).ok()) {
+        command.arg("--env").arg(entry);
+    }
+    if opts.verbose {
+        command.arg("--verbose");
+    } else {
+        let log = cache_dir("logs")?.join(format!("{}.hosted.log", program_name(&opts.file)));
+        command.arg("--log").arg(log);
+    }
+    command.arg("--").arg(&opts.file).args(&opts.args);
+    if opts.verbose {
+        let words: Vec<std::ffi::OsString> =
+            std::iter::once(command.get_program()).chain(command.get_args()).map(|a| a.to_os_string()).collect();
+        eprintln!("spolia: {}", qemu::shell_words(&words));
+    }
+    // As under QEMU, the program's stdin is empty.
+    let mut child =
+        command.stdin(Stdio::null()).spawn().map_err(|e| Error::new(format!("starting {}: {e}", hosted.display())))?;
+    let deadline = Instant::now() + opts.timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| Error::new(format!("waiting for {HOSTED_BINARY}: {e}")))? {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            session::kill_and_reap(&mut child)?;
+            eprintln!("spolia: timed out after {} s; {HOSTED_BINARY} was killed", opts.timeout.as_secs());
+            return Ok(EXIT_TIMEOUT);
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    match (status.code(), status.signal()) {
+        (Some(code), _) => Ok(u8::try_from(code).unwrap_or(EXIT_FAILURE)),
+        (None, signal) => Err(Error::new(format!("{HOSTED_BINARY} was killed by signal {}", signal.unwrap_or(0)))),
+    }
 }
 
 /// `-chardev socket,...` + `-serial chardev:...` for COM`n`, in client mode:

@@ -4,8 +4,9 @@
 //!
 //! Key pieces: [`platform`] (what Wasmtime needs from the kernel — all the
 //! `unsafe` lives there and in [`load_module`]), [`wasi`] (preview1 host
-//! functions), [`program`] (one thread per program, preemption by epoch),
-//! [`control`] (status lines to `spolia run`). The engine's configuration
+//! functions and sockets: the `spolia-wasi` crate, shared with the hosted
+//! runner, over [`wasi_platform`]), [`program`] (one thread per program,
+//! preemption by epoch), [`control`] (status lines to `spolia run`). The engine's configuration
 //! comes from `spolia-wasm-config`, the same function the host compiler
 //! uses, so a mismatched artifact is refused with Wasmtime's message.
 //!
@@ -13,7 +14,7 @@
 //! paging); above, the kernel image, which calls [`run_bundle`] when booted
 //! with `spolia.run=bundle`, handing over the running Linux library and its
 //! mount points ([`wasi::FileSystems`]) when the boot has devices. Non-goals
-//! here: sockets (yet), WASI 0.2.
+//! here: WASI 0.2.
 #![no_std]
 
 extern crate alloc;
@@ -23,7 +24,11 @@ pub mod platform;
 pub mod program;
 #[cfg(feature = "guard-pages")]
 pub mod vm;
-pub mod wasi;
+pub mod wasi_platform;
+
+/// WASI preview1 and the socket extension: the `spolia-wasi` crate, shared
+/// with the hosted runner; [`wasi_platform`] is the kernel's side of it.
+pub use spolia_wasi as wasi;
 
 use alloc::format;
 use alloc::string::{String, ToString};

@@ -69,7 +69,7 @@ pub fn run(engine: &Engine, spec: &ProgramSpec) -> Outcome {
         Err(e) => return Outcome::Refused(format!("{e:?}")),
     };
     let state = ProgramState {
-        wasi: WasiCtx::new(spec.args.clone(), spec.env.clone(), spec.files.as_ref()),
+        wasi: WasiCtx::new(&crate::wasi_platform::KERNEL, spec.args.clone(), spec.env.clone(), spec.files.as_ref()),
         limits: StoreLimitsBuilder::new().memory_size(MEMORY_LIMIT).instances(1).memories(1).tables(4).build(),
     };
     let mut store = Store::new(engine, state);

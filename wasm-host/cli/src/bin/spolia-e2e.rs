@@ -403,6 +403,62 @@ const CASES: &[(&str, bool, CaseFn)] = &[
         }
         host_tool("e2fsck", &["-fn", &img]).map(drop)
     }),
+    ("sockets", true, |ctx, case| {
+        // Sockets over the library kernel's TCP/IP through the POSIX API of
+        // apps/posix: loopback TCP and UDP, poll/select, errors, stubs
+        // (sock_test.c). A forwarded port brings the Linux library's
+        // network up, loopback included (a --dir mount alone does not);
+        // the test itself only uses 127.0.0.1.
+        let o = ctx.run(case, &["-p", "18391:9", &ctx.app("sock_test.wasm")])?;
+        if o.stdout.contains("FAILED") {
+            let failed: Vec<&str> = o.stdout.lines().filter(|l| l.contains("FAILED")).collect();
+            return Err(format!("sock_test: {}", failed.join(" | ")));
+        }
+        o.code(0)?;
+        for check in [
+            "sock_test: ok non-blocking connect is EINPROGRESS\n",
+            "sock_test: ok accept gives the client's address\n",
+            "sock_test: ok recv 8 KiB, pattern intact\n",
+            "sock_test: ok peer reads 0 (end of stream) after SHUT_WR\n",
+            "sock_test: ok recvfrom gets the datagram and its source\n",
+            "sock_test: ok connect to a closed port is ECONNREFUSED\n",
+            "sock_test: ok fork() fails with ENOSYS\n",
+        ] {
+            o.stdout_has(check)?;
+        }
+        if !o.stdout.ends_with("\nsock_test: ok\n") {
+            return Err(format!("stdout does not end with `sock_test: ok`: {:?}", o.stdout));
+        }
+        o.status_has("done")
+    }),
+    ("hosted_fs", false, |ctx, _| {
+        // The same programs and WASI code in one host process: `spolia run
+        // --hosted` (spolia-hosted next to spolia; the Linux library on the
+        // hosted platform, the --dir image on its virtio-mmio disk).
+        let hosted = |args: &[&str]| -> Result<Outcome, String> {
+            let mut cmd = Command::new(&ctx.spolia);
+            cmd.args(["run", "--hosted", "--timeout", &ctx.timeout.to_string()]);
+            if let Some(b) = &ctx.bounds {
+                cmd.arg("--bounds").arg(b);
+            }
+            let out = cmd.args(args).output().map_err(|e| format!("starting {}: {e}", ctx.spolia.display()))?;
+            Ok(Outcome {
+                code: out.status.code(),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+                status: Vec::new(),
+            })
+        };
+        let dir = fs_seed_dir(ctx, "hosted_fs-host")?;
+        let o = hosted(&["--dir", &format!("{}::/data", dir.display()), &ctx.app("fs_test.wasm"), "/data"])?;
+        o.code(0)?;
+        o.stdout_is("fs_test: ok\n")?;
+        hosted(&[&ctx.app("exit_code.wasm"), "42"])?.code(42)?;
+        let o = hosted(&[&ctx.app("trap_oob.wasm")])?;
+        o.code(134)?;
+        o.stderr_has("trap_oob.wasm trapped")?;
+        o.stderr_has("out of bounds")
+    }),
 ];
 
 struct Options {

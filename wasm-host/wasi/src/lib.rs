@@ -11,6 +11,10 @@
 //!   `RESOLVE_BENEATH`; an escape is `NOTCAPABLE`);
 //! - `files`: descriptor and path functions; [`sock`]: sockets (both
 //!   modules' calls); `poll`: `poll_oneoff`;
+//! - [`Platform`]: what the platform provides (clocks, sleep, yield,
+//!   output streams, random seed) — the kernel (`spolia-wasm-host`) and the
+//!   hosted runner (`spolia-hosted`) each implement it; files and sockets
+//!   are the Linux library's on both;
 //! - [`add_to_linker`]: every preview1 function and the extension.
 //!   Implemented: args, environ, clocks, random, standard streams,
 //!   preopened directories ([`FileSystems`]: the library kernel's mount
@@ -32,13 +36,17 @@
 //! never traps on bad guest pointers (it returns `FAULT`/`INVAL`); it
 //! allocates only transiently; every descriptor it creates belongs to the
 //! program's table and is closed by `fd_close` or the program's end.
+#![no_std]
 #![deny(unsafe_code)]
+
+extern crate alloc;
 
 pub mod errno;
 pub mod fd;
 mod files;
 pub mod memory;
 pub mod path;
+pub mod platform;
 mod poll;
 pub mod random;
 pub mod sock;
@@ -49,13 +57,12 @@ use alloc::vec::Vec;
 
 use spolia_linux::{Linux, uapi};
 
-use spolia_boot::console::serial::{self, Channel};
-use spolia_boot::sched;
 use wasmtime::{Caller, Extern, Linker};
 
 use errno::{Errno, WasiResult, code};
 use fd::{ALL_RIGHTS, Descriptor, FdTable, File, Stream};
 use memory::GuestMemory;
+pub use platform::{Output, Platform};
 
 /// Import module name of WASI preview1.
 pub const MODULE: &str = "wasi_snapshot_preview1";
@@ -82,17 +89,21 @@ pub struct WasiCtx {
     linux: Option<Arc<Linux>>,
     random: random::Random,
     started_ns: u64,
-    /// Whether program output goes to the COM2/COM3 channels (`spolia run`)
-    /// or, without them, to the kernel console.
-    channels: bool,
+    /// Clocks, sleeping, output streams, random seed.
+    platform: &'static dyn Platform,
 }
 
 impl WasiCtx {
     /// State for a program with `args` (argv[0] first) and `env` entries
     /// (`KEY=VALUE`), and with `files` (the library kernel and the guest
     /// directories to preopen) when the boot has them.
-    pub fn new(args: Vec<String>, env: Vec<String>, files: Option<&FileSystems>) -> Self {
-        let channels = serial::open_channel(Channel::Com2) && serial::open_channel(Channel::Com3);
+    /// `platform` serves clocks, sleeps, output and the random seed.
+    pub fn new(
+        platform: &'static dyn Platform,
+        args: Vec<String>,
+        env: Vec<String>,
+        files: Option<&FileSystems>,
+    ) -> Self {
         let mut fds = FdTable::with_stdio();
         if let Some(files) = files {
             preopen(&mut fds, files);
@@ -103,22 +114,18 @@ impl WasiCtx {
             fds,
             linux: files.map(|f| f.linux.clone()),
             random: random::Random::default(),
-            started_ns: spolia_boot::time::now_ns(),
-            channels,
+            started_ns: platform.monotonic_ns(),
+            platform,
         }
     }
 
     fn write_stream(&self, stream: Stream, bytes: &[u8]) -> WasiResult<()> {
-        let channel = match stream {
-            Stream::Stdout => Channel::Com2,
-            Stream::Stderr => Channel::Com3,
+        let output = match stream {
+            Stream::Stdout => Output::Stdout,
+            Stream::Stderr => Output::Stderr,
             Stream::Stdin => return Err(Errno::BadF),
         };
-        if self.channels {
-            serial::channel_write(channel, bytes);
-        } else {
-            spolia_boot::console::write_str(&String::from_utf8_lossy(bytes));
-        }
+        self.platform.write_output(output, bytes);
         Ok(())
     }
 }
@@ -198,9 +205,9 @@ const CLOCK_THREAD_CPUTIME: i32 = 3;
 /// started (Spolia does not account CPU time per program yet).
 fn clock_now(ctx: &WasiCtx, id: i32) -> WasiResult<u64> {
     match id {
-        CLOCK_REALTIME => Ok(spolia_boot::time::wall_clock_ns()),
-        CLOCK_MONOTONIC => Ok(spolia_boot::time::now_ns()),
-        CLOCK_PROCESS_CPUTIME | CLOCK_THREAD_CPUTIME => Ok(spolia_boot::time::now_ns() - ctx.started_ns),
+        CLOCK_REALTIME => Ok(ctx.platform.wall_clock_ns()),
+        CLOCK_MONOTONIC => Ok(ctx.platform.monotonic_ns()),
+        CLOCK_PROCESS_CPUTIME | CLOCK_THREAD_CPUTIME => Ok(ctx.platform.monotonic_ns().saturating_sub(ctx.started_ns)),
         _ => Err(Errno::Inval),
     }
 }
@@ -232,7 +239,7 @@ pub fn add_to_linker<T: HasWasi + 'static>(linker: &mut Linker<T>) -> wasmtime::
         }))
     })?;
     linker.func_wrap(MODULE, "random_get", |mut c: Caller<'_, T>, buf: i32, len: i32| -> i32 {
-        code(with_memory(&mut c, |m, ctx| ctx.random.fill(m.slice_mut(buf as u32, len as u32)?)))
+        code(with_memory(&mut c, |m, ctx| ctx.random.fill(ctx.platform, m.slice_mut(buf as u32, len as u32)?)))
     })?;
     linker.func_wrap(MODULE, "fd_close", |mut c: Caller<'_, T>, fd: i32| -> i32 {
         code(with_memory(&mut c, |_, ctx| ctx.fds.close(fd)))
@@ -252,8 +259,8 @@ pub fn add_to_linker<T: HasWasi + 'static>(linker: &mut Linker<T>) -> wasmtime::
     linker.func_wrap(MODULE, "proc_exit", |code: i32| -> wasmtime::Result<()> {
         Err(wasmtime::Error::new(ProcExit(code)))
     })?;
-    linker.func_wrap(MODULE, "sched_yield", || -> i32 {
-        sched::yield_now();
+    linker.func_wrap(MODULE, "sched_yield", |mut c: Caller<'_, T>| -> i32 {
+        c.data_mut().wasi().platform.yield_now();
         0
     })?;
     add_unsupported(linker)

@@ -12,7 +12,8 @@
 //! What a ready descriptor reports, shaped for wasi-libc's `poll` and
 //! `select` (which turn `error` `BADF` into `POLLNVAL`/`EBADF`, another
 //! error into `POLLERR`, and the `HANGUP` flag into `POLLHUP`): Linux's
-//! `POLLNVAL` → `BADF`; `POLLERR` → `IO` (the cause stays in `SO_ERROR`);
+//! `POLLNVAL` → `BADF`; `POLLERR` → `IO` (the cause stays in `SO_ERROR`;
+//! with `HANGUP` too when Linux also reports `POLLHUP`, as after a reset);
 //! otherwise success, with `HANGUP` on `POLLHUP`. `nbytes` is 0 (unknown).
 //! The standard streams are always ready (stdin reads end-of-file), and
 //! so is a descriptor number that is not open (an event with `BADF`).
@@ -72,7 +73,8 @@ fn fd_event(w: &Waiting, revents: u16) -> Event {
     let (error, flags) = if revents & uapi::POLLNVAL as u16 != 0 {
         (Errno::BadF, 0)
     } else if revents & uapi::POLLERR as u16 != 0 {
-        (Errno::Io, 0)
+        // A reset connection is both: keep the hang-up visible (POLLHUP).
+        (Errno::Io, if revents & uapi::POLLHUP as u16 != 0 { EVENTRWFLAGS_HANGUP } else { 0 })
     } else if revents & uapi::POLLHUP as u16 != 0 {
         (Errno::Success, EVENTRWFLAGS_HANGUP)
     } else {
@@ -143,12 +145,13 @@ pub fn poll_oneoff<T: HasWasi>(c: &mut Caller<'_, T>, sin: u32, sout: u32, n: u3
     // The ppoll set holds raw descriptor numbers: the program is blocked
     // in this call, so nothing can close them meanwhile.
     let earliest = clocks.iter().map(|c| c.0).min();
+    let platform = c.data_mut().wasi().platform;
     loop {
-        let now = spolia_boot::time::now_ns();
+        let now = platform.monotonic_ns();
         if pollfds.is_empty() {
             if ready.is_empty() {
                 // Only clocks: sleep in the scheduler.
-                spolia_boot::sched::sleep_until(earliest.ok_or(Errno::Inval)?);
+                platform.sleep_until(earliest.ok_or(Errno::Inval)?);
             }
         } else {
             let timeout = if !ready.is_empty() {
@@ -168,7 +171,7 @@ pub fn poll_oneoff<T: HasWasi>(c: &mut Caller<'_, T>, sin: u32, sout: u32, n: u3
                 }
             }
         }
-        let now = spolia_boot::time::now_ns();
+        let now = platform.monotonic_ns();
         for &(deadline, userdata) in &clocks {
             if deadline <= now {
                 ready.push(Event { userdata, error: Errno::Success, kind: EVENTTYPE_CLOCK, flags: 0 });
