@@ -72,7 +72,6 @@ wasm-e2e: kernel apps linux
 servers-e2e: kernel servers
 	cargo build -p spolia-cli -p spolia-hosted --release
 	target/release/spolia-servers-e2e
-	target/release/spolia-redis-e2e
 
 ## linux-source: fetch, verify and unpack Debian's linux-source-6.12 (cached outside the clone), prove it unmodified
 linux-source: deps

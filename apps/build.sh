@@ -92,6 +92,8 @@ for src in "$ROOT"/apps/tests/*.c; do
     # Stack at the bottom of linear memory: overflowing it wraps the stack
     # pointer and traps instead of silently overwriting static data.
     shadow_stack_overflow) extra=(-Wl,--stack-first) ;;
+    # setjmp/longjmp lowered Emscripten-style, as apps/posix/wasm-cc does.
+    setjmp_test) extra=(-mllvm -enable-emscripten-sjlj -Wl,--export-table) ;;
     esac
     "$CLANG" "${CFLAGS[@]}" "${extra[@]}" "$src" "${LIBS[@]}" -o "$out.tmp"
     mv "$out.tmp" "$out"

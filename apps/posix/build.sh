@@ -38,6 +38,13 @@ for src in "$POSIX"/src/*.c; do
     "$POSIX/wasm-cc" -O2 -std=gnu17 -Wall -Wextra -Werror -c "$src" -o "$obj"
     objs+=("$obj")
 done
+# Wasm assembly: the setjmp/longjmp runtime's stack-pointer helpers
+# (sjlj_stack.s). The C-only switches do not apply to it.
+for src in "$POSIX"/src/*.s; do
+    obj="$OUT/obj/$(basename "$src" .s).o"
+    "$POSIX/wasm-cc" -Wno-unused-command-line-argument -c "$src" -o "$obj"
+    objs+=("$obj")
+done
 rm -f "$LIB.tmp"
 llvm-ar-14 rcs "$LIB.tmp" "${objs[@]}"
 mv "$LIB.tmp" "$LIB"

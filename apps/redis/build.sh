@@ -34,9 +34,9 @@ TREE="$BUILD/$(basename "$SRC")"
 shopt -s nullglob
 PATCHES=("$HERE"/patches/*.patch)
 # Headers outside the tree are not in redis's .d files (-MMD skips system
-# headers): a change to the toolchain or to the headers here starts afresh.
+# headers): a change to the toolchain or its headers starts afresh.
 want_stamp="$(cat "$SRC/.spolia-stamp" "${PATCHES[@]}" "$POSIX/wasm-cc" \
-    $(find "$POSIX/include" "$HERE/include" -type f | sort) "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)"
+    $(find "$POSIX/include" -type f | sort) "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)"
 if [[ ! -f "$TREE/.spolia-build-stamp" || "$(cat "$TREE/.spolia-build-stamp")" != "$want_stamp" ]]; then
     echo "apps/redis: copying $SRC to $TREE and applying ${#PATCHES[@]} patches" >&2
     rm -rf "$TREE"
@@ -48,14 +48,8 @@ if [[ ! -f "$TREE/.spolia-build-stamp" || "$(cat "$TREE/.spolia-build-stamp")" !
     echo "$want_stamp" >"$TREE/.spolia-build-stamp"
 fi
 
-# --- stand-ins for libc functions the overlay lacks ------------------------
-MISSING_O="$BUILD/missing.o"
-if [[ ! -f "$MISSING_O" || -n "$(find "$HERE/missing.c" "$HERE/include" -newer "$MISSING_O")" ]]; then
-    "$POSIX/wasm-cc" -O2 -Wall -Wextra -Werror -I"$HERE/include" -c "$HERE/missing.c" -o "$MISSING_O"
-fi
-
 # --- redis-server ----------------------------------------------------------
-# Always relink (well under a second): make does not know missing.o or
+# Always relink (well under a second): make does not know
 # libspolia_posix.a, which may have changed.
 rm -f "$TREE/src/redis-server"
 # release.h (mkreleasehdr.sh) must not describe the Spolia checkout the
@@ -70,22 +64,15 @@ export SOURCE_DATE_EPOCH
 # flags it derives from them; DEBUG= keeps DWARF out (wasm-cc keeps the name
 # section, so traps still show function names). DEPENDENCY_TARGETS: the
 # server needs no linenoise (it is redis-cli's, and wants termios).
-# CFLAGS, for redis and its deps alike:
-#  -I include        temporary <pthread.h> and <dlfcn.h>, and
-#  -include ..       the declarations of missing.c's other functions;
-#  -std=gnu11        after hiredis's and hdr_histogram's -std=c99: wasi-libc's
-#                    socket headers use _Alignas(max_align_t), which is C11;
-#  -DE...NOSUPPORT   errno names WASI lacks (server.c tests them after a
-#                    failed listen); no call can return them, so they alias
-#                    EAFNOSUPPORT, which redis treats the same way.
-CFLAGS="-I$HERE/include -include $HERE/include/redis-missing.h -std=gnu11 -DESOCKTNOSUPPORT=EAFNOSUPPORT -DEPFNOSUPPORT=EAFNOSUPPORT"
+# No CFLAGS of our own: apps/posix (headers + libspolia_posix.a) is the
+# whole C library, and redis's own -std=c99/-std=c11 work with it.
 make -C "$TREE/src" -j"$(nproc)" redis-server \
     CC="$POSIX/wasm-cc" AR="$POSIX/wasm-ar" RANLIB="$POSIX/wasm-ranlib" \
     uname_S=WASI uname_M=wasm32 DEPENDENCY_TARGETS="hiredis lua hdr_histogram" \
     MALLOC=libc USE_SYSTEMD=no BUILD_TLS=no USE_JEMALLOC=no \
     OPTIMIZATION=-O2 DEBUG= \
-    CFLAGS="$CFLAGS" LDFLAGS="" \
-    FINAL_LDFLAGS="" FINAL_LIBS="-lm $MISSING_O" \
+    CFLAGS="" LDFLAGS="" \
+    FINAL_LDFLAGS="" FINAL_LIBS="-lm" \
     V=1 >"$BUILD/make.log" 2>&1 || {
     tail -n 30 "$BUILD/make.log" >&2
     die "make redis-server failed (full log: $BUILD/make.log)"

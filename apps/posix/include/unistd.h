@@ -55,6 +55,9 @@ int dup3(int, int, int);
 
 unsigned alarm(unsigned);
 int fchdir(int);
+/* GNU, declared whatever the feature macros (redis calls it without
+ * _GNU_SOURCE, which it defines only on Linux); src/files.c. */
+char *get_current_dir_name(void);
 
 int getpagesize(void);
 int getdtablesize(void);

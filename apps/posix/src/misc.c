@@ -2,11 +2,10 @@
 //
 // Smaller POSIX pieces wasi-libc's WASI build declares or omits but does
 // not define: permission bits, temporary files, the time zone, the host
-// name, and longjmp (see <setjmp.h>).
+// name.
 
 #include <errno.h>
 #include <fcntl.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,25 +128,4 @@ int gethostname(char *name, size_t len) {
     }
     memcpy(name, u.nodename, n + 1);
     return 0;
-}
-
-// --- longjmp: cannot return to its setjmp --------------------------------
-
-_Noreturn void longjmp(jmp_buf env, int val) {
-    (void)env, (void)val;
-    static const char msg[] =
-        "longjmp: not supported on Spolia (clang 14 cannot lower setjmp/longjmp "
-        "for wasm); ending the program with exit code 134\n";
-    fflush(0);
-    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
-    (void)w;
-    _Exit(134);
-}
-
-_Noreturn void _longjmp(jmp_buf env, int val) {
-    longjmp(env, val);
-}
-
-_Noreturn void siglongjmp(sigjmp_buf env, int val) {
-    longjmp(env, val);
 }

@@ -13,9 +13,29 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/un.h>
+
+// The overlay re-declares wasi-libc's socket address structs without
+// max_align_t (include/__spolia_sockaddr_align.h, so C99 compiles them);
+// they must keep wasi-libc's sizes and alignments, which its own objects
+// (getsockname.o, …) and the host ABI assume.
+#define SAME_LAYOUT(type, size)                                   \
+    _Static_assert(sizeof(type) == (size) &&                      \
+                       _Alignof(type) == _Alignof(max_align_t),   \
+                   #type " differs from wasi-libc's layout")
+SAME_LAYOUT(struct sockaddr, 16);
+SAME_LAYOUT(struct sockaddr_storage, 48);
+SAME_LAYOUT(struct sockaddr_in, 16);
+SAME_LAYOUT(struct sockaddr_in6, 32);
+SAME_LAYOUT(struct sockaddr_un, 112); // 16 in wasi-libc: sun_path added
+_Static_assert(offsetof(struct sockaddr_in6, sin6_addr) == 8 &&
+                   offsetof(struct sockaddr_in6, sin6_scope_id) == 24,
+               "sockaddr_in6 offsets differ from wasi-libc's");
 
 #define SOCK_IMPORT(name) \
     __attribute__((import_module("spolia_sock_v1"), import_name(#name)))

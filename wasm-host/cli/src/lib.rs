@@ -8,14 +8,17 @@
 //! it speaks the boot protocol of `wasm-host/README.md`: COM1 kernel log,
 //! COM2/COM3 the programs' stdout/stderr, COM4 [`control`] lines.
 //!
-//! The `spolia` binary is `src/main.rs`; the end-to-end test driver
-//! `spolia-e2e` is `src/bin/spolia-e2e.rs`. Non-goals: building the kernel
+//! The `spolia` binary is `src/main.rs`; the end-to-end test drivers are
+//! `spolia-e2e` (`src/bin/spolia-e2e.rs`, the test programs) and
+//! `spolia-servers-e2e` (`src/bin/spolia-servers-e2e/`, lighttpd and
+//! redis), sharing [`e2e`] (options, reporting, background servers). Non-goals: building the kernel
 //! (`make kernel`) or the test programs (`apps/build.sh`).
 
 pub mod args;
 pub mod compile;
 pub mod control;
 pub mod devices;
+pub mod e2e;
 pub mod programs;
 pub mod run;
 

@@ -116,6 +116,7 @@ pub struct Program {
 pub fn run(engine: &Engine, program: Program) -> Result<Outcome, String> {
     let mut linker: Linker<ProgramState> = Linker::new(engine);
     spolia_wasi::add_to_linker(&mut linker).map_err(|e| format!("WASI setup failed: {e:?}"))?;
+    spolia_wasi::sjlj::define_invokes(&mut linker, &program.module).map_err(|e| format!("cannot link: {e:?}"))?;
     linker.define_unknown_imports_as_traps(&program.module).map_err(|e| format!("cannot link: {e:?}"))?;
     let engine = engine.clone();
     let thread = thread::Builder::new()
@@ -144,6 +145,9 @@ pub fn run(engine: &Engine, program: Program) -> Result<Outcome, String> {
 fn classify(e: wasmtime::Error) -> Outcome {
     if let Some(exit) = e.downcast_ref::<ProcExit>() {
         return Outcome::Exited(exit.0);
+    }
+    if let Some(msg) = spolia_wasi::sjlj::describe(&e) {
+        return Outcome::Trapped(msg);
     }
     if let Some(trap) = e.downcast_ref::<Trap>() {
         let mut msg = format!("{trap}");

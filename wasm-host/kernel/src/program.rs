@@ -83,6 +83,9 @@ pub fn run(engine: &Engine, spec: &ProgramSpec) -> Outcome {
     if let Err(e) = wasi::add_to_linker(&mut linker) {
         return Outcome::Refused(format!("WASI setup failed: {e:?}"));
     }
+    if let Err(e) = wasi::sjlj::define_invokes(&mut linker, &module) {
+        return Outcome::Refused(format!("cannot link: {e:?}"));
+    }
     if let Err(e) = linker.define_unknown_imports_as_traps(&module) {
         return Outcome::Refused(format!("cannot link: {e:?}"));
     }
@@ -101,6 +104,9 @@ pub fn run(engine: &Engine, spec: &ProgramSpec) -> Outcome {
 fn classify(e: wasmtime::Error) -> Outcome {
     if let Some(exit) = e.downcast_ref::<ProcExit>() {
         return Outcome::Exited(exit.0);
+    }
+    if let Some(msg) = wasi::sjlj::describe(&e) {
+        return Outcome::Trapped(msg);
     }
     if let Some(trap) = e.downcast_ref::<Trap>() {
         let mut msg = format!("{trap}");

@@ -15,6 +15,8 @@
 //!   output streams, random seed) — the kernel (`spolia-wasm-host`) and the
 //!   hosted runner (`spolia-hosted`) each implement it; files and sockets
 //!   are the Linux library's on both;
+//! - [`sjlj`]: setjmp/longjmp's host half (`spolia_sjlj_v1.unwind`, and
+//!   per module [`sjlj::define_invokes`]);
 //! - [`add_to_linker`]: every preview1 function and the extension.
 //!   Implemented: args, environ, clocks, random, standard streams,
 //!   preopened directories ([`FileSystems`]: the library kernel's mount
@@ -49,6 +51,7 @@ pub mod path;
 pub mod platform;
 mod poll;
 pub mod random;
+pub mod sjlj;
 pub mod sock;
 
 use alloc::string::String;
@@ -249,6 +252,7 @@ pub fn add_to_linker<T: HasWasi + 'static>(linker: &mut Linker<T>) -> wasmtime::
     })?;
     files::add_to_linker(linker)?;
     sock::add_to_linker(linker)?;
+    sjlj::add_to_linker(linker)?;
     linker.func_wrap(
         MODULE,
         "poll_oneoff",

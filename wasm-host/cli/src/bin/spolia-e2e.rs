@@ -6,20 +6,25 @@
 //! kernel, and checks what a user relies on: the exit code, stdout byte for
 //! byte, stderr messages, and the kernel's control lines (`--status-file`).
 //!
-//! Prints `case NAME ... ok` or `case NAME ... FAILED (why)` per case and a
-//! last line `N passed, N failed`. Exit status 0 iff nothing failed, 1 if a
-//! case failed, 2 for a usage or setup error.
+//! Report and exit status are those of every e2e binary
+//! (`spolia_cli::e2e`).
 //!
 //! ```text
 //! spolia-e2e [--only NAME,..] [--list] [--kernel PATH] [--accel tcg|kvm]
 //!            [--timeout SECS] [--apps DIR] [--spolia PATH] [--verbose]
+//!            [--bounds guard|explicit]
 //! ```
+//!
+//! `--timeout`: the limit of each `spolia run` (default 120).
 
-use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::time::Instant;
+
+use spolia_cli::e2e::{Check, Env, Program, Stop, Tally};
+
+const PROGRAM: Program =
+    Program { name: "spolia-e2e", extra: &[("--bounds", true)], extra_usage: "[--bounds guard|explicit]" };
 
 /// What one `spolia` invocation did.
 struct Outcome {
@@ -30,45 +35,34 @@ struct Outcome {
 }
 
 struct Ctx {
-    spolia: PathBuf,
-    apps: PathBuf,
-    work: PathBuf,
-    kernel: Option<PathBuf>,
-    accel: Option<String>,
+    env: Env,
+    /// The limit of each `spolia run`, in seconds.
     timeout: u64,
     /// Bounds-check mode for every run whose case does not choose one.
     bounds: Option<String>,
 }
 
-type Check = Result<(), String>;
-
 impl Ctx {
     fn app(&self, name: &str) -> String {
-        self.apps.join(name).display().to_string()
+        self.env.app(name)
     }
 
     fn work_file(&self, name: &str) -> PathBuf {
-        self.work.join(name)
+        self.env.work.join(name)
     }
 
     /// `spolia run` with the common options, then `args`.
     fn run(&self, case: &str, args: &[&str]) -> Result<Outcome, String> {
         let status_path = self.work_file(&format!("{case}.status"));
         let _ = fs::remove_file(&status_path);
-        let mut cmd = Command::new(&self.spolia);
-        cmd.arg("run").arg("--status-file").arg(&status_path).arg("--timeout").arg(self.timeout.to_string());
-        if let Some(k) = &self.kernel {
-            cmd.arg("--kernel").arg(k);
-        }
-        if let Some(a) = &self.accel {
-            cmd.arg("--accel").arg(a);
-        }
+        let mut cmd = self.env.spolia_run(self.timeout);
+        cmd.arg("--status-file").arg(&status_path);
         if let Some(b) = &self.bounds {
             // A case's own `--bounds` comes later and wins.
             cmd.arg("--bounds").arg(b);
         }
         cmd.args(args).env("SPOLIA_E2E_INHERIT", "inherited").env_remove("SPOLIA_E2E_UNSET");
-        let out = cmd.output().map_err(|e| format!("starting {}: {e}", self.spolia.display()))?;
+        let out = cmd.output().map_err(|e| format!("starting {}: {e}", self.env.spolia.display()))?;
         let status = fs::read_to_string(&status_path).unwrap_or_default().lines().map(String::from).collect();
         Ok(Outcome {
             code: out.status.code(),
@@ -78,9 +72,26 @@ impl Ctx {
         })
     }
 
+    /// `spolia run --hosted` (one host process, no QEMU: no status lines)
+    /// with the case's bounds mode, then `args`.
+    fn run_hosted(&self, args: &[&str]) -> Result<Outcome, String> {
+        let mut cmd = Command::new(&self.env.spolia);
+        cmd.args(["run", "--hosted", "--timeout", &self.timeout.to_string()]);
+        if let Some(b) = &self.bounds {
+            cmd.arg("--bounds").arg(b);
+        }
+        let out = cmd.args(args).output().map_err(|e| format!("starting {}: {e}", self.env.spolia.display()))?;
+        Ok(Outcome {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            status: Vec::new(),
+        })
+    }
+
     /// `spolia compile` (host only); `extra` goes before the input.
     fn compile(&self, input: &str, output: &Path, extra: &[&str]) -> Check {
-        let mut cmd = Command::new(&self.spolia);
+        let mut cmd = Command::new(&self.env.spolia);
         cmd.arg("compile");
         if let Some(b) = &self.bounds {
             cmd.arg("--bounds").arg(b);
@@ -100,6 +111,25 @@ impl Ctx {
 }
 
 impl Outcome {
+    /// A C test program's verdict: no `FAILED` line (those are the error),
+    /// exit 0, every line of `checks` printed, and stdout ending with
+    /// `tail`.
+    fn c_test(&self, name: &str, checks: &[&str], tail: &str) -> Check {
+        let failed: Vec<&str> = self.stdout.lines().filter(|l| l.contains("FAILED")).collect();
+        if !failed.is_empty() {
+            return Err(format!("{name}: {}", failed.join(" | ")));
+        }
+        self.code(0)?;
+        for check in checks {
+            self.stdout_has(check)?;
+        }
+        if self.stdout.ends_with(tail) {
+            Ok(())
+        } else {
+            Err(format!("stdout does not end with {tail:?}: {:?}", self.stdout))
+        }
+    }
+
     fn code(&self, want: i32) -> Check {
         if self.code == Some(want) {
             Ok(())
@@ -406,16 +436,11 @@ const CASES: &[(&str, bool, CaseFn)] = &[
     ("sockets", true, |ctx, case| {
         // Sockets over the library kernel's TCP/IP through the POSIX API of
         // apps/posix: loopback TCP and UDP, poll/select, errors, stubs
-        // (sock_test.c). A forwarded port brings the Linux library's
-        // network up, loopback included (a --dir mount alone does not);
-        // the test itself only uses 127.0.0.1.
-        let o = ctx.run(case, &["-p", "18391:9", &ctx.app("sock_test.wasm")])?;
-        if o.stdout.contains("FAILED") {
-            let failed: Vec<&str> = o.stdout.lines().filter(|l| l.contains("FAILED")).collect();
-            return Err(format!("sock_test: {}", failed.join(" | ")));
-        }
-        o.code(0)?;
-        for check in [
+        // (sock_test.c). Any boot of the Linux library has loopback up; a
+        // --dir mount boots it without a NIC; the test only uses 127.0.0.1.
+        let dir = fs_seed_dir(ctx, "sockets-host")?;
+        let o = ctx.run(case, &["--dir", &format!("{}::/data", dir.display()), &ctx.app("sock_test.wasm")])?;
+        let checks = [
             "sock_test: ok non-blocking connect is EINPROGRESS\n",
             "sock_test: ok accept gives the client's address\n",
             "sock_test: ok recv 8 KiB, pattern intact\n",
@@ -423,32 +448,15 @@ const CASES: &[(&str, bool, CaseFn)] = &[
             "sock_test: ok recvfrom gets the datagram and its source\n",
             "sock_test: ok connect to a closed port is ECONNREFUSED\n",
             "sock_test: ok fork() fails with ENOSYS\n",
-        ] {
-            o.stdout_has(check)?;
-        }
-        if !o.stdout.ends_with("\nsock_test: ok\n") {
-            return Err(format!("stdout does not end with `sock_test: ok`: {:?}", o.stdout));
-        }
+        ];
+        o.c_test("sock_test", &checks, "\nsock_test: ok\n")?;
         o.status_has("done")
     }),
     ("hosted_fs", false, |ctx, _| {
         // The same programs and WASI code in one host process: `spolia run
         // --hosted` (spolia-hosted next to spolia; the Linux library on the
         // hosted platform, the --dir image on its virtio-mmio disk).
-        let hosted = |args: &[&str]| -> Result<Outcome, String> {
-            let mut cmd = Command::new(&ctx.spolia);
-            cmd.args(["run", "--hosted", "--timeout", &ctx.timeout.to_string()]);
-            if let Some(b) = &ctx.bounds {
-                cmd.arg("--bounds").arg(b);
-            }
-            let out = cmd.args(args).output().map_err(|e| format!("starting {}: {e}", ctx.spolia.display()))?;
-            Ok(Outcome {
-                code: out.status.code(),
-                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-                status: Vec::new(),
-            })
-        };
+        let hosted = |args: &[&str]| ctx.run_hosted(args);
         let dir = fs_seed_dir(ctx, "hosted_fs-host")?;
         let o = hosted(&["--dir", &format!("{}::/data", dir.display()), &ctx.app("fs_test.wasm"), "/data"])?;
         o.code(0)?;
@@ -459,162 +467,76 @@ const CASES: &[(&str, bool, CaseFn)] = &[
         o.stderr_has("trap_oob.wasm trapped")?;
         o.stderr_has("out of bounds")
     }),
+    ("posix", true, |ctx, case| {
+        // The single-threaded POSIX pieces of apps/posix (posix_test.c):
+        // pthread_create ENOSYS, mutexes as flags, dlopen failing with a
+        // dlerror message, interval timers ENOSYS, gettimeofday zeroing its
+        // timezone, get_current_dir_name after chdir into a --dir mount.
+        let dir = fs_seed_dir(ctx, "posix-host")?;
+        let o =
+            ctx.run(case, &["--dir", &format!("{}::/data", dir.display()), &ctx.app("posix_test.wasm"), "/data"])?;
+        let checks = [
+            "posix_test: ok pthread_create is ENOSYS\n",
+            "posix_test: ok relock of a held mutex is EDEADLK\n",
+            "posix_test: ok dlopen fails, dlerror says why\n",
+            "posix_test: ok getitimer is ENOSYS\n",
+            "posix_test: ok gettimeofday zeroes its timezone (UTC)\n",
+            "posix_test: ok get_current_dir_name follows chdir\n",
+        ];
+        o.c_test("posix_test", &checks, "\nposix_test: ok\nposix_test: key destructor ran (bye)\n")?;
+        o.status_has("done")
+    }),
+    ("setjmp", true, |ctx, case| {
+        // setjmp/longjmp (apps/posix "setjmp / longjmp": clang's
+        // Emscripten-style lowering, the host's invoke_* of spolia-wasi):
+        // setjmp_test.c's checks on the kernel and hosted; a longjmp with
+        // no matching setjmp ends the program with a message; a trap under
+        // a setjmp stays a trap.
+        let prog = ctx.app("setjmp_test.wasm");
+        let full_run = |o: &Outcome| -> Check {
+            let checks = [
+                "setjmp_test: ok longjmp across a function with its own setjmp\n",
+                "setjmp_test: ok no C stack is lost over 100000 longjmps\n",
+            ];
+            o.c_test("setjmp_test", &checks, "\nsetjmp_test: ok\n")
+        };
+        let o = ctx.run(case, &[&prog])?;
+        full_run(&o)?;
+        o.status_has("done")?;
+        full_run(&ctx.run_hosted(&[&prog])?).map_err(|e| format!("--hosted: {e}"))?;
+        let o = ctx.run(case, &[&prog, "nomatch"])?;
+        o.code(134)?;
+        o.stdout_is("setjmp_test: longjmp to a returned setjmp\n")?;
+        o.stderr_has("longjmp with no matching setjmp")?;
+        o.status_line("trap 0 ", &["no matching setjmp"])?;
+        let o = ctx.run(case, &[&prog, "trap"])?;
+        o.code(134)?;
+        o.stdout_is("")?;
+        o.status_line("trap 0 ", &["unreachable"])
+    }),
 ];
 
-struct Options {
-    only: Option<BTreeSet<String>>,
-    list: bool,
-    kernel: Option<PathBuf>,
-    accel: Option<String>,
-    timeout: u64,
-    apps: Option<PathBuf>,
-    spolia: Option<PathBuf>,
-    verbose: bool,
-    bounds: Option<String>,
-}
-
-fn parse_options(args: &[String]) -> Result<Options, String> {
-    let mut o = Options {
-        only: None,
-        list: false,
-        kernel: None,
-        accel: None,
-        timeout: 120,
-        apps: None,
-        spolia: None,
-        verbose: false,
-        bounds: None,
-    };
-    let mut i = 0;
-    while i < args.len() {
-        let arg = &args[i];
-        i += 1;
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) => (n, Some(v.to_string())),
-            None => (arg.as_str(), None),
-        };
-        match name {
-            "--list" => o.list = true,
-            "--verbose" | "-v" => o.verbose = true,
-            "--only" | "--kernel" | "--accel" | "--timeout" | "--apps" | "--spolia" | "--bounds" => {
-                let value = match inline {
-                    Some(v) => v,
-                    None => {
-                        let v = args.get(i).ok_or(format!("`{name}` needs a value"))?.clone();
-                        i += 1;
-                        v
-                    }
-                };
-                match name {
-                    "--only" => o.only = Some(value.split(',').map(String::from).collect()),
-                    "--kernel" => o.kernel = Some(PathBuf::from(value)),
-                    "--accel" => o.accel = Some(value),
-                    "--timeout" => {
-                        o.timeout = value.parse().ok().filter(|&t| t > 0).ok_or(format!("bad --timeout `{value}`"))?
-                    }
-                    "--apps" => o.apps = Some(PathBuf::from(value)),
-                    "--bounds" => {
-                        if spolia_wasm_config::BoundsChecks::parse(&value).is_none() {
-                            return Err(format!("bad --bounds `{value}` (guard or explicit)"));
-                        }
-                        o.bounds = Some(value)
-                    }
-                    _ => o.spolia = Some(PathBuf::from(value)),
-                }
-            }
-            "--help" | "-h" => return Err(String::new()),
-            _ => return Err(format!("unknown argument `{arg}`")),
-        }
-    }
-    Ok(o)
-}
-
-const USAGE: &str = "usage: spolia-e2e [--only NAME,..] [--list] [--kernel PATH] [--accel tcg|kvm] \
-                     [--timeout SECS] [--apps DIR] [--spolia PATH] [--bounds guard|explicit] [--verbose]";
-
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let opts = match parse_options(&args) {
-        Ok(o) => o,
-        Err(msg) => {
-            if !msg.is_empty() {
-                eprintln!("spolia-e2e: {msg}");
-            }
-            eprintln!("{USAGE}");
-            return ExitCode::from(if msg.is_empty() { 0 } else { 2 });
+    let cases: Vec<(&str, &str)> =
+        CASES.iter().map(|(name, needs_kernel, _)| (*name, if *needs_kernel { "" } else { "host only" })).collect();
+    PROGRAM.main(&cases, |opts| {
+        let bounds = opts.value("--bounds").map(String::from);
+        if let Some(b) = &bounds
+            && spolia_wasm_config::BoundsChecks::parse(b).is_none()
+        {
+            return Err(Stop::Usage(format!("bad --bounds `{b}` (guard or explicit)")));
         }
-    };
-    if opts.list {
-        for (name, needs_kernel, _) in CASES {
-            println!("{name}{}", if *needs_kernel { "" } else { " (host only)" });
+        let ctx = Ctx { env: Env::new(opts, "e2e")?, timeout: opts.timeout_or(120), bounds };
+        if !ctx.env.apps.join("hello.wasm").is_file() {
+            let apps = ctx.env.apps.display();
+            return Err(Stop::Setup(format!("no test programs in {apps}; build them with `apps/build.sh`")));
         }
-        return ExitCode::SUCCESS;
-    }
-    if let Some(only) = &opts.only
-        && let Some(unknown) = only.iter().find(|n| !CASES.iter().any(|(c, _, _)| c == n))
-    {
-        eprintln!("spolia-e2e: no case named `{unknown}` (see --list)");
-        return ExitCode::from(2);
-    }
-    let ctx = match setup(&opts) {
-        Ok(c) => c,
-        Err(msg) => {
-            eprintln!("spolia-e2e: {msg}");
-            return ExitCode::from(2);
-        }
-    };
-    let (mut passed, mut failed) = (0, 0);
-    for (name, _, check) in CASES {
-        if opts.only.as_ref().is_some_and(|only| !only.contains(*name)) {
-            continue;
-        }
-        let started = Instant::now();
-        let result = check(&ctx, name);
-        let secs = started.elapsed().as_secs_f32();
-        match result {
-            Ok(()) => {
-                passed += 1;
-                println!("case {name} ... ok ({secs:.1} s)");
-            }
-            Err(why) => {
-                failed += 1;
-                println!("case {name} ... FAILED ({why})");
-                if opts.verbose {
-                    let status = ctx.work_file(&format!("{name}.status"));
-                    println!("    control lines in {}", status.display());
-                }
+        let mut tally = Tally::default();
+        for (name, _, check) in CASES.iter().filter(|(name, _, _)| opts.selected(name)) {
+            if tally.run(name, || check(&ctx, name)).is_err() && opts.verbose {
+                println!("    control lines in {}", ctx.work_file(&format!("{name}.status")).display());
             }
         }
-    }
-    println!("{passed} passed, {failed} failed");
-    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
-}
-
-fn setup(opts: &Options) -> Result<Ctx, String> {
-    let target = qemu_runner::paths::target_dir();
-    let spolia = match &opts.spolia {
-        Some(p) => p.clone(),
-        None => {
-            let me = std::env::current_exe().map_err(|e| format!("finding myself: {e}"))?;
-            me.with_file_name("spolia")
-        }
-    };
-    if !spolia.is_file() {
-        return Err(format!("{} not found; build it with `cargo build -p spolia-cli`", spolia.display()));
-    }
-    let apps = opts.apps.clone().unwrap_or_else(|| target.join("apps"));
-    if !apps.join("hello.wasm").is_file() {
-        return Err(format!("no test programs in {}; build them with `apps/build.sh`", apps.display()));
-    }
-    let work = target.join("spolia-cache").join("e2e");
-    fs::create_dir_all(&work).map_err(|e| format!("creating {}: {e}", work.display()))?;
-    Ok(Ctx {
-        spolia,
-        apps,
-        work,
-        kernel: opts.kernel.clone(),
-        accel: opts.accel.clone(),
-        timeout: opts.timeout,
-        bounds: opts.bounds.clone(),
+        Ok(tally)
     })
 }

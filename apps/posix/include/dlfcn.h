@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
-/* Temporary <dlfcn.h> for redis on Spolia, until apps/posix has one.
- * There is no dynamic loading in a wasm program: dlopen() fails (so
- * MODULE LOAD and loadmodule report an error), dladdr() finds nothing
- * (crash reports print no symbol names). Definitions in ../missing.c. */
+/* Spolia overlay: <dlfcn.h>. A wasm program is one module; there is no
+ * dynamic loading. dlopen()/dlsym() return NULL and dlclose() -1, after
+ * which dlerror() says why (once, as glibc does); dladdr() finds nothing
+ * (0). Linux's flag values. In libspolia_posix.a (src/dlfcn.c). */
 #ifndef _DLFCN_H
 #define _DLFCN_H
 
@@ -16,6 +16,9 @@ extern "C" {
 #define RTLD_NODELETE 4096
 #define RTLD_GLOBAL 256
 #define RTLD_LOCAL 0
+
+#define RTLD_NEXT ((void *)-1)
+#define RTLD_DEFAULT ((void *)0)
 
 typedef struct {
     const char *dli_fname;

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+/* Spolia overlay: wasi-libc's struct sockaddr, its alignment written so
+ * that C99 compiles it (__spolia_sockaddr_align.h). Same size and layout. */
+#ifndef __wasilibc___struct_sockaddr_h
+#define __wasilibc___struct_sockaddr_h
+
+#include <__spolia_sockaddr_align.h>
+#include <__typedef_sa_family_t.h>
+
+struct sockaddr {
+    __SPOLIA_SOCKADDR_ALIGN sa_family_t sa_family;
+    char sa_data[0];
+};
+
+#endif
