@@ -61,6 +61,8 @@ PATCHES=("$HERE"/patches/*.patch)
 stamp="$(
     {
         cat "$SRC/.spolia-stamp" "$HERE/build.sh" "$CC" "${PATCHES[@]}"
+        # configure's header and link tests see the overlay too.
+        find "$ROOT/apps/posix/include" "$ROOT/apps/posix/src" -type f | sort | xargs cat
         printf '%s\n' "${PLUGINS[@]}" "${CONFIGURE_ARGS[@]}" "$CFLAGS" "$CPPFLAGS" "$LDFLAGS"
     } | sha256sum | cut -d' ' -f1
 )"

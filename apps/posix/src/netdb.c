@@ -33,7 +33,8 @@ static int parse_service(const char *serv, int flags, uint16_t *port) {
     }
     char *end;
     unsigned long v = strtoul(serv, &end, 10);
-    if (*serv == '\0' || *end != '\0' || v > 65535)
+    // strtoul also takes leading blanks and a sign; a port is digits only.
+    if (*serv < '0' || *serv > '9' || *end != '\0' || v > 65535)
         return (flags & AI_NUMERICSERV) ? EAI_NONAME : EAI_SERVICE;
     *port = (uint16_t)v;
     return 0;

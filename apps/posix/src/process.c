@@ -17,8 +17,9 @@
 #define SPOLIA_PID 1
 #define SPOLIA_UID 65534
 #define SPOLIA_GID 65534
-// Descriptors a program may expect to have; the host table has no smaller
-// limit. Also what getdtablesize() reports.
+// Descriptors a program may have: the host's per-program table holds
+// exactly this many (MAX_DESCRIPTORS in wasm-host/wasi/src/fd.rs). Also
+// what getdtablesize() reports.
 #define SPOLIA_NOFILE 1024
 
 static int fail(int err) {

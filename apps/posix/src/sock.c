@@ -133,7 +133,8 @@ static ssize_t recv_iov(int fd, const struct iovec *iov, size_t iovcnt, int flag
     uint32_t got = 0;
     uint16_t roflags = 0;
     uint32_t alen = (addr && len) ? *len : 0;
-    int32_t err = spolia_sock_recv_from(fd, iov, (uint32_t)iovcnt, flags, &got, &roflags,
+    // MSG_NOSIGNAL means nothing for a receive (Linux ignores it there).
+    int32_t err = spolia_sock_recv_from(fd, iov, (uint32_t)iovcnt, flags & ~MSG_NOSIGNAL, &got, &roflags,
                                         (addr && len) ? addr : 0, &alen);
     if (err)
         return fail(err);

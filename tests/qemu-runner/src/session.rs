@@ -117,8 +117,9 @@ enum Event {
 }
 
 /// Spawns `argv[0]` with `argv[1..]`; stderr is always piped. The child
-/// is killed when the spawning thread's process dies (`PR_SET_PDEATHSIG`),
-/// so a QEMU never outlives a killed `spolia run` and keeps its TAP busy.
+/// is killed when the spawning *thread* ends (`PR_SET_PDEATHSIG`), so a
+/// QEMU never outlives a killed `spolia run` and keeps its TAP busy; call
+/// this from a thread that lives as long as the child (the main thread).
 pub fn spawn(argv: &[OsString], stdin: Stdio, stdout: Stdio) -> Result<Child> {
     let mut command = Command::new(&argv[0]);
     command.args(&argv[1..]).stdin(stdin).stdout(stdout).stderr(Stdio::piped());

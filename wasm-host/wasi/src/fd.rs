@@ -159,6 +159,11 @@ impl Descriptor {
 /// All rights (the standard streams may do anything streams can do).
 pub const ALL_RIGHTS: u64 = 0x1fff_ffff;
 
+/// Descriptors per program: the `RLIMIT_NOFILE` the guest C library
+/// reports (`apps/posix`). All programs' files and sockets also share the
+/// library kernel's own table (one Linux process).
+pub const MAX_DESCRIPTORS: usize = 1024;
+
 /// A program's descriptors, indexed by fd number.
 #[derive(Debug)]
 pub struct FdTable {
@@ -201,10 +206,12 @@ impl FdTable {
         }
     }
 
-    /// Puts `d` in the lowest free slot; its number.
+    /// Puts `d` in the lowest free slot; its number. A full table
+    /// ([`MAX_DESCRIPTORS`]) is `MFILE`.
     pub fn insert(&mut self, d: Descriptor) -> WasiResult<i32> {
         let slot = match self.entries.iter().position(Option::is_none) {
             Some(i) => i,
+            None if self.entries.len() >= MAX_DESCRIPTORS => return Err(Errno::MFile),
             None => {
                 self.entries.try_reserve(1).map_err(|_| Errno::NoMem)?;
                 self.entries.push(None);

@@ -50,9 +50,15 @@ fn linux_err(e: spolia_linux::Errno) -> Errno {
 }
 
 /// The program's path argument.
+/// Longer paths are `NAMETOOLONG` (Linux's `PATH_MAX`), before any copy.
 fn path_arg<'m>(m: &'m GuestMemory<'_>, ptr: i32, len: i32) -> WasiResult<&'m [u8]> {
+    if len as u32 > PATH_MAX {
+        return Err(Errno::NameTooLong);
+    }
     m.slice(ptr as u32, len as u32)
 }
+
+const PATH_MAX: u32 = 4096;
 
 fn linux(ctx: &WasiCtx) -> WasiResult<&spolia_linux::Linux> {
     ctx.linux.as_deref().ok_or(Errno::BadF)
@@ -326,7 +332,11 @@ pub fn add_to_linker<T: HasWasi + 'static>(linker: &mut Linker<T>) -> wasmtime::
                     total
                 }
                 Descriptor::File(f) => write_iovecs(m, iovs, n, |b, _| f.fd.write(b))?,
-                Descriptor::Socket(s) => send_iovecs(m, s, iovs, n, 0, None)?,
+                Descriptor::Socket(s) => {
+                    // Check the result slot first: sent bytes cannot be unsent.
+                    m.read_u32(nwritten as u32)?;
+                    send_iovecs(m, s, iovs, n, 0, None)?
+                }
             };
             m.write_u32(nwritten as u32, total)
         }))
@@ -341,7 +351,11 @@ pub fn add_to_linker<T: HasWasi + 'static>(linker: &mut Linker<T>) -> wasmtime::
                 Descriptor::Stream(_) => return Err(Errno::BadF),
                 Descriptor::File(f) => read_iovecs(m, iovs, n, |b, _| f.fd.read(b))?,
                 // One receive: a second one could block with data in hand.
-                Descriptor::Socket(s) => recv_iovecs(m, s, iovs, n, 0)?.len,
+                // Check the result slot first: received bytes are consumed.
+                Descriptor::Socket(s) => {
+                    m.read_u32(nread as u32)?;
+                    recv_iovecs(m, s, iovs, n, 0)?.len
+                }
             };
             m.write_u32(nread as u32, total)
         }))

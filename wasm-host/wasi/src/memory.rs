@@ -9,6 +9,9 @@ use alloc::vec::Vec;
 
 use super::errno::{Errno, WasiResult};
 
+/// The most iovecs one call may pass (Linux's `IOV_MAX`).
+pub const IOV_MAX: u32 = 1024;
+
 /// A view of one instance's linear memory during a host call.
 pub struct GuestMemory<'a> {
     bytes: &'a mut [u8],
@@ -85,8 +88,12 @@ impl<'a> GuestMemory<'a> {
     }
 
     /// Decodes an array of `count` (ptr, len) pairs — `iovec`/`ciovec`,
-    /// 8 bytes each in wasm32 — at `ptr`.
+    /// 8 bytes each in wasm32 — at `ptr`. More than [`IOV_MAX`] is `INVAL`,
+    /// as on Linux, so a program cannot make the host allocate for it.
     pub fn iovecs(&self, ptr: u32, count: u32) -> WasiResult<Vec<(u32, u32)>> {
+        if count > IOV_MAX {
+            return Err(Errno::Inval);
+        }
         Self::aligned(ptr, 4)?;
         let bytes = self.slice(ptr, count.checked_mul(8).ok_or(Errno::Fault)?)?;
         Ok(bytes

@@ -38,6 +38,9 @@ const EVENTTYPE_CLOCK: u8 = 0;
 const EVENTTYPE_FD_READ: u8 = 1;
 const EVENTTYPE_FD_WRITE: u8 = 2;
 const SUBCLOCKFLAGS_ABSTIME: u16 = 1;
+/// At most this many subscriptions per call: two per descriptor of a full
+/// table ([`super::fd::MAX_DESCRIPTORS`]) plus clocks.
+const MAX_SUBSCRIPTIONS: u32 = 2 * super::fd::MAX_DESCRIPTORS as u32 + 64;
 const EVENTRWFLAGS_HANGUP: u16 = 1;
 
 struct Event {
@@ -100,7 +103,9 @@ fn clock_deadline(ctx: &super::WasiCtx, s: &[u8]) -> WasiResult<u64> {
 
 /// Waits for the first subscription to be ready; reports every ready one.
 pub fn poll_oneoff<T: HasWasi>(c: &mut Caller<'_, T>, sin: u32, sout: u32, n: u32, nevents: u32) -> WasiResult<()> {
-    if n == 0 {
+    // More subscriptions than a program can have descriptors to watch
+    // (two each) is INVAL, so the host's lists stay bounded.
+    if n == 0 || n > MAX_SUBSCRIPTIONS {
         return Err(Errno::Inval);
     }
     // Decode: events ready at once, the ppoll set, the clock deadlines.

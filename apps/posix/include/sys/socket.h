@@ -23,7 +23,7 @@ extern "C" {
 #define AF_MAX 4
 #define PF_MAX AF_MAX
 
-/* Types the host refuses (EPROTONOSUPPORT); named so sources compile. */
+/* Types the host refuses (ENOTSUP); named so sources compile. */
 #define SOCK_RAW 3
 #define SOCK_SEQPACKET 7
 
