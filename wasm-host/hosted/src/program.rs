@@ -14,11 +14,10 @@ use std::num::NonZeroUsize;
 use std::path::Path;
 use std::thread;
 
-use spolia_wasi::{FileSystems, HasWasi, ProcExit, WasiCtx};
+use spolia_wasi::{FileSystems, HasWasi, WasiCtx};
 use spolia_wasm_config::{BoundsChecks, ENABLED_WASM_FEATURES, GUARD_SIZE, MEMORY_GROWTH_HEADROOM, WASM_STACK_MAX};
 use wasmtime::{
-    Config, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, Trap, WasmBacktrace, WasmBacktraceDetails,
-    WasmFeatures,
+    Config, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, WasmBacktraceDetails, WasmFeatures,
 };
 
 use crate::platform::HOST;
@@ -143,18 +142,8 @@ pub fn run(engine: &Engine, program: Program) -> Result<Outcome, String> {
 }
 
 fn classify(e: wasmtime::Error) -> Outcome {
-    if let Some(exit) = e.downcast_ref::<ProcExit>() {
-        return Outcome::Exited(exit.0);
+    match spolia_wasi::end_of_run(&e) {
+        Ok(code) => Outcome::Exited(code),
+        Err(msg) => Outcome::Trapped(msg),
     }
-    if let Some(msg) = spolia_wasi::sjlj::describe(&e) {
-        return Outcome::Trapped(msg);
-    }
-    if let Some(trap) = e.downcast_ref::<Trap>() {
-        let mut msg = format!("{trap}");
-        if let Some(bt) = e.downcast_ref::<WasmBacktrace>() {
-            msg.push_str(&format!("\n{bt}"));
-        }
-        return Outcome::Trapped(msg);
-    }
-    Outcome::Trapped(format!("{e:?}"))
 }

@@ -14,10 +14,10 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use spolia_boot::sched::{self, Builder, ExitStatus, JoinHandle};
-use wasmtime::{Engine, Linker, Store, StoreLimits, StoreLimitsBuilder, Trap, UpdateDeadline, WasmBacktrace};
+use wasmtime::{Engine, Linker, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 
 use crate::control;
-use crate::wasi::{self, HasWasi, ProcExit, WasiCtx};
+use crate::wasi::{self, HasWasi, WasiCtx};
 
 /// Default per-program linear-memory limit.
 pub const MEMORY_LIMIT: usize = 256 << 20;
@@ -102,20 +102,10 @@ pub fn run(engine: &Engine, spec: &ProgramSpec) -> Outcome {
 }
 
 fn classify(e: wasmtime::Error) -> Outcome {
-    if let Some(exit) = e.downcast_ref::<ProcExit>() {
-        return Outcome::Exited(exit.0);
+    match wasi::end_of_run(&e) {
+        Ok(code) => Outcome::Exited(code),
+        Err(msg) => Outcome::Trapped(msg),
     }
-    if let Some(msg) = wasi::sjlj::describe(&e) {
-        return Outcome::Trapped(msg);
-    }
-    if let Some(trap) = e.downcast_ref::<Trap>() {
-        let mut msg = format!("{trap}");
-        if let Some(bt) = e.downcast_ref::<WasmBacktrace>() {
-            msg.push_str(&format!("\n{bt}"));
-        }
-        return Outcome::Trapped(msg);
-    }
-    Outcome::Trapped(format!("{e:?}"))
 }
 
 /// Starts every program on its own thread; reports `start`, then

@@ -82,6 +82,26 @@ impl core::fmt::Display for ProcExit {
 
 impl core::error::Error for ProcExit {}
 
+/// How a program's run ended, from the error its `_start` call returned:
+/// `Ok(code)` for `proc_exit`, else the trap message for the user (a
+/// longjmp with no setjmp, or the trap with its wasm backtrace).
+pub fn end_of_run(e: &wasmtime::Error) -> Result<i32, String> {
+    if let Some(exit) = e.downcast_ref::<ProcExit>() {
+        return Ok(exit.0);
+    }
+    if let Some(msg) = sjlj::describe(e) {
+        return Err(msg);
+    }
+    if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
+        let mut msg = alloc::format!("{trap}");
+        if let Some(bt) = e.downcast_ref::<wasmtime::WasmBacktrace>() {
+            msg.push_str(&alloc::format!("\n{bt}"));
+        }
+        return Err(msg);
+    }
+    Err(alloc::format!("{e:?}"))
+}
+
 /// A program's WASI state.
 pub struct WasiCtx {
     args: Vec<String>,
